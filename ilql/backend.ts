@@ -1,0 +1,128 @@
+/**
+ * The one place that initialises tensors. `wasm` (default) is tfjs-backend-wasm's SIMD build with the fixes of
+ * shared notes backend.md: matmuls routed to XNNPACK (2-D, non-transposed calls), the missing `UnsortedSegmentSum`
+ * kernel, and a pthread pool. `cpu` is tfjs's pure-JS backend (20x slower; for checking only). `tensorflow` loads
+ * `@tensorflow/tfjs-node-gpu` or `@tensorflow/tfjs-node` when the user has installed one.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-wasm";
+import { registerWasmKernels } from "./_wasm_kernels.ts";
+import { setWasmBackend } from "./_wasm_threads.ts";
+import { setMatMulRoute } from "./ops.ts";
+
+/** Tensor backends the project can run on. */
+export const BACKENDS = ["wasm", "cpu", "tensorflow"] as const;
+/** Name of a tensor backend. */
+export type BackendName = typeof BACKENDS[number];
+
+/** Options for {@link initBackend}. */
+export interface BackendOptions {
+  /** Which backend to start (default `wasm`). */
+  backend?: BackendName;
+  /** wasm pthreads; default: the machine's cores, at most 8. */
+  threads?: number;
+  /** Folder for the wasm pthread worker script (default `.cache`). */
+  workerDir?: string;
+  /** Where warnings go (default `console.warn`). */
+  warn?: (line: string) => void;
+}
+
+/** What {@link initBackend} started. */
+export interface BackendInfo {
+  backend: BackendName;
+  /** Threads the backend computes with (wasm pool size; 0 when the backend manages its own). */
+  threads: number;
+  /** How matmuls are issued: `fast` = XNNPACK-friendly 2-D calls with explicit transposes. */
+  matmul: "fast" | "plain";
+  /** One line for logs and result records. */
+  summary: string;
+}
+
+const TFJS_NODE_PACKAGES = ["npm:@tensorflow/tfjs-node-gpu@4.22.0", "npm:@tensorflow/tfjs-node@4.22.0"];
+
+let current: BackendInfo | null = null;
+
+/** The backend started by {@link initBackend}, or null before it ran. */
+export function backendInfo(): BackendInfo | null {
+  return current;
+}
+
+/**
+ * Starts a tensor backend once per process; later calls with the same choice return the same info.
+ * @example
+ * ```ts
+ * import { initBackend } from "./backend.ts";
+ * const info = await initBackend({ backend: "cpu" });
+ * console.log(info.summary);
+ * ```
+ */
+export async function initBackend(options: BackendOptions = {}): Promise<BackendInfo> {
+  const backend = options.backend ?? "wasm";
+  if (!(BACKENDS as readonly string[]).includes(backend)) {
+    throw new Error(`Unknown backend '${backend}' (choose one of ${BACKENDS.join(", ")})`);
+  }
+  if (current !== null) {
+    if (current.backend !== backend) {
+      throw new Error(`Backend '${current.backend}' is already running; cannot switch to '${backend}'`);
+    }
+    return current;
+  }
+  const warn = options.warn ?? ((line: string) => console.warn(line));
+  if (backend === "wasm") current = await startWasm(options, warn);
+  else if (backend === "cpu") current = await startCpu();
+  else current = await startTensorflow();
+  setMatMulRoute(current.matmul);
+  return current;
+}
+
+async function startWasm(options: BackendOptions, warn: (line: string) => void): Promise<BackendInfo> {
+  registerWasmKernels();
+  const cores = navigator.hardwareConcurrency || 1;
+  const requested = options.threads ?? Math.min(cores, 8);
+  if (!Number.isInteger(requested) || requested < 1) {
+    throw new Error(`threads must be a positive integer, got ${requested}`);
+  }
+  let threads = 1;
+  try {
+    threads = await setWasmBackend(requested, options.workerDir ?? ".cache");
+  } catch (e) {
+    if (requested === 1) throw e;
+    warn(`warning: wasm threads unavailable (${firstLine(e)}); running 1 thread`);
+    threads = await setWasmBackend(1, "");
+  }
+  if (threads < requested && requested > 1 && threads === 1) {
+    warn(`warning: the wasm backend started ${threads} thread instead of ${requested}`);
+  }
+  return { backend: "wasm", threads, matmul: "fast", summary: `tfjs-wasm simd, ${threads} thread(s), fast matmul` };
+}
+
+async function startCpu(): Promise<BackendInfo> {
+  if (!(await tf.setBackend("cpu"))) throw new Error("the cpu backend failed to initialise");
+  await tf.ready();
+  return { backend: "cpu", threads: 1, matmul: "plain", summary: "tfjs-cpu (pure JS)" };
+}
+
+async function startTensorflow(): Promise<BackendInfo> {
+  const errors: string[] = [];
+  for (const spec of TFJS_NODE_PACKAGES) {
+    try {
+      await import(spec);
+      if (await tf.setBackend("tensorflow")) {
+        await tf.ready();
+        return { backend: "tensorflow", threads: 0, matmul: "plain", summary: `libtensorflow via ${spec}` };
+      }
+      errors.push(`${spec}: backend did not start`);
+    } catch (e) {
+      errors.push(`${spec}: ${firstLine(e)}`);
+    }
+  }
+  throw new Error(
+    "backend 'tensorflow' needs @tensorflow/tfjs-node or -gpu 4.22.0 with its native library " +
+      `(deno install --allow-scripts npm:@tensorflow/tfjs-node@4.22.0, then run with --allow-ffi); ${errors[0]}`,
+  );
+}
+
+function firstLine(e: unknown): string {
+  return String(e instanceof Error ? e.message : e).split("\n")[0]!.slice(0, 200);
+}

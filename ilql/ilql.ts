@@ -1,0 +1,358 @@
+/**
+ * Implicit Language Q-Learning (Snell et al., ICLR 2023): one training update. Follows spec 3 and 13 and the
+ * reference's `PerTokenIQL.get_loss` at HEAD (0dc5561), with these deliberate differences:
+ * - padded action slots are masked by an explicit action mask; the reference derives the mask from the padded
+ *   terminals, which counts one padded slot as real for episodes that were cut off (identical for terminal ones);
+ * - a loss term whose weight is 0 is not computed, and the value transformer is skipped when only the policy
+ *   trains (behaviour cloning).
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { bool, type ConfigOf, num } from "./config.ts";
+import type { Batch } from "./episode.ts";
+import { conservativeLoss, expectileLoss, maskedMean, policyLoss, selectAt, tdLoss } from "./loss.ts";
+import { applyHead, type IlqlModel } from "./model.ts";
+import { AdamW, globalNorm } from "./optim.ts";
+import { type DropoutContext, stopGradient } from "./ops.ts";
+import type { Prng } from "./prng.ts";
+import { forward } from "./transformer.ts";
+
+// ---- config ----
+
+/** ILQL loss config (reference names in brackets, spec 7.1). */
+export const ILQL_SPEC = {
+  gamma: num("Discount per action token [gamma]", 0.99, { min: 0, max: 1 }),
+  expectile: num("Expectile of the V regression; 0.5 = behaviour value (SARSA), towards 1 = max over data [tau]", 0.7, {
+    above: 0,
+    max: 1,
+  }),
+  cqlWeight: num("Weight of the conservative cross-entropy term over Q logits [cql_loss_weight]", 0.25, { min: 0 }),
+  qWeight: num("Weight of the TD loss of the two Q heads [q_loss_weight]", 1, { min: 0 }),
+  vWeight: num("Weight of the expectile V loss [v_loss_weight]", 1, { min: 0 }),
+  awacWeight: num("Weight of the policy (BC/AWAC) loss; 0 = values only [awac_weight]", 1, { min: 0 }),
+  awacBeta: num("Advantage weighting of the policy loss, exp(awacBeta·(Q̄−V)); 0 = plain BC [beta]", 0, { min: 0 }),
+  polyak: num("Polyak rate of the target networks after each optimizer step [alpha]", 0.005, { min: 0, max: 1 }),
+  stopOnNonFinite: bool("Stop with an error when a loss or the gradient norm is NaN or infinite", true),
+};
+
+/** ILQL loss config record. */
+export type IlqlConfig = ConfigOf<typeof ILQL_SPEC>;
+
+// ---- losses ----
+
+/** Batch arrays as tensors, made once per micro-batch. */
+interface BatchTensors {
+  B: number;
+  T: number;
+  K: number;
+  tokens: tf.Tensor2D; // [B, T]
+  actionIndex: tf.Tensor1D; // [B·K]
+  stateIndex: tf.Tensor1D; // [B·(K+1)]
+  actions: tf.Tensor1D; // [B·K]
+  rewards: tf.Tensor2D; // [B, K]
+  mask: tf.Tensor2D; // [B, K]
+  nextTerminals: tf.Tensor2D; // [B, K]
+  nextTokens: tf.Tensor1D; // [B·T]
+  positionSlot: tf.Tensor1D; // [B·T]
+  actionPositions: tf.Tensor1D; // [B·T] 1 where a position chooses an action
+  count: number; // real actions
+  policyDenominator: number; // non-pad next tokens
+}
+
+function batchTensors(batch: Batch): BatchTensors {
+  const { size: B, length: T, numActions: K } = batch;
+  const nextTerminals = new Float32Array(B * K);
+  for (let b = 0; b < B; b++) nextTerminals.set(batch.terminals.subarray(b * (K + 1) + 1, (b + 1) * (K + 1)), b * K);
+  const nextTokens = new Int32Array(B * T);
+  for (let b = 0; b < B; b++) nextTokens.set(batch.tokens.subarray(b * T + 1, (b + 1) * T), b * T);
+  let count = 0;
+  for (const m of batch.actionMask) count += m;
+  let policyDenominator = 0;
+  for (let b = 0; b < B; b++) {
+    for (let t = 1; t < T; t++) policyDenominator += batch.attention[b * T + t]!;
+  }
+  return {
+    B,
+    T,
+    K,
+    tokens: tf.tensor2d(batch.tokens, [B, T], "int32"),
+    actionIndex: tf.tensor1d(batch.actionIndex, "int32"),
+    stateIndex: tf.tensor1d(batch.stateIndex, "int32"),
+    actions: tf.tensor1d(batch.actions, "int32"),
+    rewards: tf.tensor2d(batch.rewards, [B, K]),
+    mask: tf.tensor2d(batch.actionMask, [B, K]),
+    nextTerminals: tf.tensor2d(nextTerminals, [B, K]),
+    nextTokens: tf.tensor1d(nextTokens, "int32"),
+    positionSlot: tf.tensor1d(batch.positionSlot, "int32"),
+    actionPositions: tf.tensor1d(batch.positionSlot.map((s) => (s > 0 ? 1 : 0)), "float32"),
+    count,
+    policyDenominator,
+  };
+}
+
+/** The loss terms (weighted sum is the total) and summary statistics, all scalars. */
+export interface LossTerms {
+  q: tf.Scalar;
+  v: tf.Scalar;
+  cql: tf.Scalar;
+  policy: tf.Scalar;
+  total: tf.Scalar;
+  qMean: tf.Scalar;
+  vMean: tf.Scalar;
+  advMean: tf.Scalar;
+}
+
+/** Which parts of the network a config needs. */
+function needs(config: IlqlConfig) {
+  const values = config.qWeight !== 0 || config.vWeight !== 0 || config.cqlWeight !== 0;
+  const policy = config.awacWeight !== 0;
+  return { values: values || (policy && config.awacBeta !== 0), policy };
+}
+
+/**
+ * All ILQL loss terms for one batch (spec 3). `targetHidden` is the target transformer's output `[B·T, D]`,
+ * computed outside the gradient tape (separate layout only).
+ */
+function lossTerms(
+  model: IlqlModel,
+  bt: BatchTensors,
+  config: IlqlConfig,
+  drop: DropoutContext | undefined,
+  targetHidden: tf.Tensor2D | null,
+): LossTerms {
+  const { B, K } = bt;
+  const need = needs(config);
+  const zero = tf.scalar(0);
+  const terms: LossTerms = {
+    q: zero,
+    v: zero,
+    cql: zero,
+    policy: zero,
+    total: zero,
+    qMean: zero,
+    vMean: zero,
+    advMean: zero,
+  };
+  let valueHidden: tf.Tensor2D | null = null;
+  let advantage: tf.Tensor | null = null; // [B, K] Q̄ − V at dataset actions, no gradient
+  if (need.values) {
+    const h = forward(model.trunk("value")!, model.shape, bt.tokens, { dropout: drop }).hidden; // [B·T, D]
+    valueHidden = h;
+    const hA = tf.gather(h, bt.actionIndex); // [B·K, D]
+    const hS = tf.gather(h, bt.stateIndex); // [B·(K+1), D]
+    const v = tf.reshape(applyHead(model.heads.v, hS), [B, K + 1]); // [B, K+1]
+    const q1 = applyHead(model.heads.q1, hA); // [B·K, V]
+    const q2 = applyHead(model.heads.q2, hA); // [B·K, V]
+    const hTarget = targetHidden === null ? stopGradient(hA) : tf.gather(targetHidden, bt.actionIndex); // [B·K, D]
+    const qBar = stopGradient(tf.reshape(
+      tf.minimum(
+        selectAt(applyHead(model.heads.targetQ1, hTarget), bt.actions),
+        selectAt(applyHead(model.heads.targetQ2, hTarget), bt.actions),
+      ),
+      [B, K],
+    )); // [B, K]
+    const vHere = tf.slice(v, [0, 0], [B, K]); // [B, K]
+    const vNext = stopGradient(tf.slice(v, [0, 1], [B, K])); // [B, K]
+    const tdTarget = tf.add(bt.rewards, tf.mul(tf.mul(tf.sub(1, bt.nextTerminals), vNext), config.gamma)); // [B, K]
+    const q1a = tf.reshape(selectAt(q1, bt.actions), [B, K]); // [B, K]
+    const q2a = tf.reshape(selectAt(q2, bt.actions), [B, K]); // [B, K]
+    const diff = tf.sub(qBar, vHere); // [B, K]
+    terms.q = tf.add(tdLoss(q1a, tdTarget, bt.mask, bt.count), tdLoss(q2a, tdTarget, bt.mask, bt.count));
+    terms.v = expectileLoss(diff, bt.mask, config.expectile, bt.count);
+    const flatMask = tf.reshape(bt.mask, [B * K]);
+    terms.cql = tf.add(
+      conservativeLoss(q1, bt.actions, flatMask, bt.count),
+      conservativeLoss(q2, bt.actions, flatMask, bt.count),
+    );
+    const adv = stopGradient(diff);
+    advantage = adv;
+    terms.qMean = maskedMean(tf.div(tf.add(q1a, q2a), 2), bt.mask, bt.count);
+    terms.vMean = maskedMean(vHere, bt.mask, bt.count);
+    terms.advMean = maskedMean(adv, bt.mask, bt.count);
+  }
+  if (need.policy) {
+    const shared = model.config.layout === "shared" && valueHidden !== null;
+    const h = shared ? valueHidden! : forward(model.trunk("policy")!, model.shape, bt.tokens, { dropout: drop }).hidden;
+    const logits = model.policyLogits(h); // [B·T, V]
+    let weights: tf.Tensor = bt.actionPositions; // [B·T]
+    if (config.awacBeta !== 0) {
+      const slotWeights = tf.mul(tf.exp(tf.mul(advantage!, config.awacBeta)), bt.mask); // [B, K]
+      weights = tf.gather(tf.concat([tf.zeros([1]), tf.reshape(slotWeights, [B * K])]), bt.positionSlot); // [B·T]
+    }
+    terms.policy = policyLoss(logits, bt.nextTokens, weights, bt.policyDenominator);
+  }
+  terms.total = tf.addN([
+    tf.mul(terms.q, config.qWeight),
+    tf.mul(terms.v, config.vWeight),
+    tf.mul(terms.cql, config.cqlWeight),
+    tf.mul(terms.policy, config.awacWeight),
+  ]);
+  return terms;
+}
+
+/** Names of the info entries the loss terms produce, in `LossTerms` order. */
+const TERM_KEYS = [
+  ["losses/q", "q"],
+  ["losses/v", "v"],
+  ["losses/cql", "cql"],
+  ["losses/policy", "policy"],
+  ["losses/total", "total"],
+  ["values/q_mean", "qMean"],
+  ["values/v_mean", "vMean"],
+  ["values/adv_mean", "advMean"],
+] as const;
+
+function stackTerms(t: LossTerms): tf.Tensor1D {
+  return tf.stack(TERM_KEYS.map(([, k]) => t[k])) as tf.Tensor1D;
+}
+
+/** Target-transformer hidden states `[B·T, D]` when the config needs them (separate layout), else null. */
+function targetHiddenOf(model: IlqlModel, bt: BatchTensors, config: IlqlConfig, drop: DropoutContext | undefined) {
+  const target = model.trunk("target");
+  return target !== null && needs(config).values
+    ? forward(target, model.shape, bt.tokens, { dropout: drop }).hidden
+    : null;
+}
+
+/**
+ * The ILQL loss terms of a batch as scalar tensors (the caller disposes them, e.g. inside `tf.tidy`).
+ * @param dropout masks for training mode; omit for evaluation
+ */
+export function computeLossTerms(
+  model: IlqlModel,
+  batch: Batch,
+  config: IlqlConfig,
+  dropout?: DropoutContext,
+): LossTerms {
+  const bt = batchTensors(batch);
+  return lossTerms(model, bt, config, dropout, targetHiddenOf(model, bt, config, dropout));
+}
+
+/** The loss terms of a batch in evaluation mode (no dropout, no update), as an info record. */
+export function evaluateLosses(model: IlqlModel, batch: Batch, config: IlqlConfig): Record<string, number> {
+  const stacked = tf.tidy(() => stackTerms(computeLossTerms(model, batch, config)));
+  const values = stacked.dataSync();
+  stacked.dispose();
+  return Object.fromEntries(TERM_KEYS.map(([name], i) => [name, values[i]!]));
+}
+
+// ---- update ----
+
+/** Training state: the model, its optimizer, and the step counter. Variables are updated in place. */
+export interface IlqlState {
+  model: IlqlModel;
+  optimizer: AdamW;
+  config: IlqlConfig;
+  /** Optimizer steps taken. */
+  step: number;
+  /** Source of dropout masks. */
+  prng: Prng;
+}
+
+/** Raised when a loss term or the gradient norm is not finite; no update was applied. */
+export class NonFiniteLossError extends Error {
+  constructor(readonly step: number, readonly term: string, readonly value: number) {
+    super(`Non-finite ${term} (${value}) at step ${step}; the update was not applied`);
+    this.name = "NonFiniteLossError";
+  }
+}
+
+/** The variables a config trains: with only the policy loss in the separate layout, only the policy trunk. */
+function trainedVariables(model: IlqlModel, config: IlqlConfig): Map<string, tf.Variable> {
+  const all = model.trainableVariables();
+  if (needs(config).values) return all;
+  const policy = model.policyVariableNames();
+  return new Map([...all].filter(([name]) => policy.has(name)));
+}
+
+/** Makes the initial training state for a model. */
+export function initIlqlState(
+  model: IlqlModel,
+  config: IlqlConfig,
+  optimizer: AdamW,
+  prng: Prng,
+): IlqlState {
+  return { model, optimizer, config, step: 0, prng };
+}
+
+/** Makes the optimizer for the variables a config trains. */
+export function makeOptimizer(model: IlqlModel, config: IlqlConfig, optim: AdamW["config"]): AdamW {
+  return new AdamW(trainedVariables(model, config), optim);
+}
+
+/**
+ * One optimizer step over `microBatches` (gradient accumulation: gradients are averaged), then the Polyak update
+ * of the targets. Returns the new state and a flat info record (`losses/*`, `values/*`, `optim/grad_norm`).
+ * @throws NonFiniteLossError before touching any weight when a loss or the gradient norm is not finite
+ */
+export function ilqlUpdate(
+  state: IlqlState,
+  microBatches: readonly Batch[],
+): { state: IlqlState; info: Record<string, number> } {
+  const { model, config, optimizer } = state;
+  if (microBatches.length === 0) throw new Error("ilqlUpdate needs at least one batch");
+  const vars = trainedVariables(model, config);
+  const varList = [...vars.values()];
+  const names = [...vars.keys()];
+  const sums = new Float64Array(TERM_KEYS.length);
+  let accumulated: tf.Tensor[] | null = null;
+  const drop = model.config.dropout > 0 ? { rate: model.config.dropout, prng: state.prng } : undefined;
+  for (const batch of microBatches) {
+    const stats = tf.tidy(() => {
+      const bt = batchTensors(batch);
+      const targetHidden = targetHiddenOf(model, bt, config, drop); // outside the tape: no gradient, less memory
+      const out: { stats?: tf.Tensor1D } = {};
+      const { grads } = tf.variableGrads(() => {
+        const t = lossTerms(model, bt, config, drop, targetHidden);
+        out.stats = tf.keep(stackTerms(t));
+        return t.total;
+      }, varList);
+      // tf.keep: the accumulated gradients outlive this tidy
+      const next = varList.map((v, i) => {
+        const g = grads[v.name];
+        const prev = accumulated?.[i];
+        const part = g === undefined ? tf.zerosLike(v) : tf.div(g, microBatches.length);
+        return tf.keep(prev === undefined ? part : tf.add(prev, part));
+      });
+      if (accumulated !== null) tf.dispose(accumulated);
+      accumulated = next;
+      return out.stats!;
+    });
+    const values = stats.dataSync();
+    stats.dispose();
+    for (let i = 0; i < TERM_KEYS.length; i++) sums[i]! += values[i]! / microBatches.length;
+  }
+  const grads = accumulated! as tf.Tensor[];
+  const info: Record<string, number> = {};
+  TERM_KEYS.forEach(([k], i) => (info[k] = sums[i]!));
+  const norm = globalNorm(grads);
+  info["optim/grad_norm"] = norm.dataSync()[0]!;
+  norm.dispose();
+  if (config.stopOnNonFinite) {
+    for (const [key, value] of Object.entries(info)) {
+      if (!Number.isFinite(value)) {
+        tf.dispose(grads);
+        throw new NonFiniteLossError(state.step + 1, key, value);
+      }
+    }
+  }
+  const clip = optimizer.config.gradClip;
+  const factor = clip !== null && info["optim/grad_norm"]! > clip ? clip / info["optim/grad_norm"]! : 1;
+  const gradMap = new Map<string, tf.Tensor>();
+  names.forEach((n, i) => gradMap.set(n, factor === 1 ? grads[i]! : tf.mul(grads[i]!, factor)));
+  optimizer.apply(gradMap);
+  if (factor !== 1) tf.dispose([...gradMap.values()]);
+  tf.dispose(grads);
+  if (needs(config).values) polyakUpdate(model, config.polyak);
+  return { state: { ...state, step: state.step + 1 }, info };
+}
+
+/** target ← polyak·online + (1 − polyak)·target for every target variable (spec 2.2). */
+export function polyakUpdate(model: IlqlModel, polyak: number): void {
+  if (polyak === 0) return;
+  tf.tidy(() => {
+    for (const [target, online] of model.polyakPairs()) {
+      target.assign(tf.add(tf.mul(target, 1 - polyak), tf.mul(online, polyak)));
+    }
+  });
+}

@@ -1,0 +1,201 @@
+/**
+ * The ILQL network (spec 2): transformer trunks plus a policy LM head, a V head, two Q heads and their target
+ * copies. Layout `separate` is the paper's: value, target and policy transformers, all copies of one initial model;
+ * the target trunk and target Q heads follow the value trunk and Q heads by Polyak averaging. Layout `shared`
+ * (trlx-style) has one trunk feeding every head; only the Q heads have target copies, applied to the same hidden
+ * states with the gradient stopped.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { bool, choice, type ConfigOf, int, num } from "./config.ts";
+import { linear, matMul } from "./ops.ts";
+import type { Prng } from "./prng.ts";
+import { checkShape, initWeights, type TransformerShape, type TrunkWeights, weightShapes } from "./transformer.ts";
+
+/** Model config: sizes and layout. The vocabulary size comes from the tokenizer. */
+export const MODEL_SPEC = {
+  layout: choice(
+    "separate = value, target and policy transformers (paper); shared = one trunk for all heads (trlx)",
+    "separate",
+    ["separate", "shared"] as const,
+  ),
+  width: int("Hidden size of the transformer", 128, { min: 1 }),
+  layers: int("Number of transformer blocks", 4, { min: 1 }),
+  heads: int("Attention heads per block; must divide width", 4, { min: 1 }),
+  context: int("Maximum sequence length in tokens (learned positions)", 128, { min: 2 }),
+  dropout: num("Dropout on embeddings, attention and residuals while training (GPT-2: 0.1)", 0.1, { min: 0, max: 0.9 }),
+  tiedLmHead: bool("The policy LM head reuses the policy trunk's token embedding (GPT-2)", true),
+  headHiddenMultiple: int("Hidden width of the V and Q head MLPs as a multiple of width (paper: 2)", 2, { min: 1 }),
+};
+
+/** Model config record. */
+export type ModelConfig = ConfigOf<typeof MODEL_SPEC>;
+
+/** Weights of a two-layer MLP head: Linear(d, hd) → ReLU → Linear(hd, out). */
+export interface HeadWeights {
+  "fc.w": tf.Variable;
+  "fc.b": tf.Variable;
+  "out.w": tf.Variable;
+  "out.b": tf.Variable;
+}
+
+/** Which trunk a computation reads. */
+export type TrunkRole = "value" | "target" | "policy";
+
+/** Prefix of each trunk's variables in checkpoints, per layout. */
+const TRUNK_NAMES = {
+  separate: { value: "value", target: "target", policy: "policy" },
+  shared: { value: "trunk", target: null, policy: "trunk" },
+} as const;
+
+function variable(values: Float32Array, shape: number[], trainable: boolean): tf.Variable {
+  return tf.variable(tf.tensor(values, shape), trainable);
+}
+
+function headInit(inDim: number, hidden: number, out: number, prng: Prng): Record<keyof HeadWeights, Float32Array> {
+  // torch nn.Linear's default init: U(-1/√fan_in, 1/√fan_in) for weights and biases (the reference heads use it)
+  const uniform = (n: number, fanIn: number) => {
+    const bound = 1 / Math.sqrt(fanIn);
+    return Float32Array.from({ length: n }, () => (2 * prng.next() - 1) * bound);
+  };
+  return {
+    "fc.w": uniform(inDim * hidden, inDim),
+    "fc.b": uniform(hidden, inDim),
+    "out.w": uniform(hidden * out, hidden),
+    "out.b": uniform(out, hidden),
+  };
+}
+
+function headVariables(
+  init: Record<keyof HeadWeights, Float32Array>,
+  dims: [number, number, number],
+  trainable: boolean,
+): HeadWeights {
+  const [d, h, o] = dims;
+  return {
+    "fc.w": variable(init["fc.w"], [d, h], trainable),
+    "fc.b": variable(init["fc.b"], [h], trainable),
+    "out.w": variable(init["out.w"], [h, o], trainable),
+    "out.b": variable(init["out.b"], [o], trainable),
+  };
+}
+
+/** Applies an MLP head: `[N, D]` → `[N, out]`. */
+export function applyHead(head: HeadWeights, x: tf.Tensor): tf.Tensor2D {
+  return linear(tf.relu(linear(x, head["fc.w"], head["fc.b"])), head["out.w"], head["out.b"]);
+}
+
+/**
+ * ILQL transformers and heads as tfjs variables. All trunks start as copies of one initial transformer and the
+ * target Q heads as copies of the Q heads (spec 2.1).
+ */
+export class IlqlModel {
+  readonly config: ModelConfig;
+  readonly shape: TransformerShape;
+  /** Trunk variables by checkpoint prefix (`value`, `target`, `policy` or `trunk`). */
+  readonly trunks: Readonly<Record<string, Record<string, tf.Variable>>>;
+  readonly heads: Readonly<
+    { v: HeadWeights; q1: HeadWeights; q2: HeadWeights; targetQ1: HeadWeights; targetQ2: HeadWeights }
+  >;
+  /** Untied LM head `[D, V]`, or null when tied to the policy trunk's embedding. */
+  readonly lmHead: tf.Variable | null;
+
+  constructor(config: ModelConfig, vocabSize: number, prng: Prng) {
+    this.config = config;
+    this.shape = {
+      vocabSize,
+      width: config.width,
+      layers: config.layers,
+      heads: config.heads,
+      context: config.context,
+    };
+    checkShape(this.shape);
+    const shapes = weightShapes(this.shape);
+    const init = initWeights(this.shape, prng);
+    const trunks: Record<string, Record<string, tf.Variable>> = {};
+    const names = TRUNK_NAMES[config.layout];
+    for (const role of ["value", "target", "policy"] as const) {
+      const name = names[role];
+      if (name === null || trunks[name]) continue;
+      trunks[name] = Object.fromEntries(
+        Object.entries(init).map(([k, v]) => [k, variable(v, shapes[k]!, role !== "target")]),
+      );
+    }
+    this.trunks = trunks;
+    const D = config.width;
+    const hidden = D * config.headHiddenMultiple;
+    const vInit = headInit(D, hidden, 1, prng);
+    const q1Init = headInit(D, hidden, vocabSize, prng);
+    const q2Init = headInit(D, hidden, vocabSize, prng);
+    const qDims: [number, number, number] = [D, hidden, vocabSize];
+    this.heads = {
+      v: headVariables(vInit, [D, hidden, 1], true),
+      q1: headVariables(q1Init, qDims, true),
+      q2: headVariables(q2Init, qDims, true),
+      targetQ1: headVariables(q1Init, qDims, false),
+      targetQ2: headVariables(q2Init, qDims, false),
+    };
+    this.lmHead = config.tiedLmHead ? null : variable(
+      Float32Array.from({ length: D * vocabSize }, () => 0.02 * prng.normal()),
+      [D, vocabSize],
+      true,
+    );
+  }
+
+  /** The trunk a role reads, or null for the target role in the shared layout. */
+  trunk(role: TrunkRole): TrunkWeights | null {
+    const name = TRUNK_NAMES[this.config.layout][role];
+    return name === null ? null : this.trunks[name]!;
+  }
+
+  /** Policy logits from policy-trunk hidden states: `[N, D]` → `[N, V]`. */
+  policyLogits(hidden: tf.Tensor): tf.Tensor2D {
+    if (this.lmHead !== null) return matMul(hidden, this.lmHead);
+    return matMul(hidden, tf.transpose(this.trunk("policy")!.wte!)); // tied: h·wteᵀ
+  }
+
+  /** Every variable by checkpoint name (`value.h0.attn.q.w`, `heads.q1.fc.w`, `lm_head`, …). */
+  variables(): Map<string, tf.Variable> {
+    const out = new Map<string, tf.Variable>();
+    for (const [trunk, weights] of Object.entries(this.trunks)) {
+      for (const [k, v] of Object.entries(weights)) out.set(`${trunk}.${k}`, v);
+    }
+    const headNames = { v: "v", q1: "q1", q2: "q2", targetQ1: "target_q1", targetQ2: "target_q2" } as const;
+    for (const [key, head] of Object.entries(this.heads)) {
+      for (const [k, v] of Object.entries(head)) out.set(`heads.${headNames[key as keyof typeof headNames]}.${k}`, v);
+    }
+    if (this.lmHead !== null) out.set("lm_head", this.lmHead);
+    return out;
+  }
+
+  /** The variables the optimizer updates (everything but the targets). */
+  trainableVariables(): Map<string, tf.Variable> {
+    return new Map([...this.variables()].filter(([, v]) => v.trainable));
+  }
+
+  /** Variables of the policy trunk and LM head only (what behaviour cloning trains in the separate layout). */
+  policyVariableNames(): Set<string> {
+    const prefix = `${TRUNK_NAMES[this.config.layout].policy}.`;
+    return new Set([...this.variables().keys()].filter((k) => k.startsWith(prefix) || k === "lm_head"));
+  }
+
+  /** (target, online) pairs that Polyak averaging ties together. */
+  polyakPairs(): Array<[tf.Variable, tf.Variable]> {
+    const pairs: Array<[tf.Variable, tf.Variable]> = [];
+    const h = this.heads;
+    for (const [t, o] of [[h.targetQ1, h.q1], [h.targetQ2, h.q2]] as const) {
+      for (const k of Object.keys(t) as Array<keyof HeadWeights>) pairs.push([t[k], o[k]]);
+    }
+    const target = this.trunks.target;
+    if (target !== undefined) {
+      const value = this.trunks.value!;
+      for (const k of Object.keys(target)) pairs.push([target[k]!, value[k]!]);
+    }
+    return pairs;
+  }
+
+  /** Frees every variable. */
+  dispose(): void {
+    for (const v of this.variables().values()) v.dispose();
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * AdamW (Loshchilov & Hutter 2019) as torch.optim.AdamW computes it, with optional clipping by global norm.
+ * tfjs ships Adam without decoupled weight decay, hence this small implementation.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { type ConfigOf, int, num, optionalNum } from "./config.ts";
+
+/** Optimizer config. */
+export const OPTIM_SPEC = {
+  lr: num("Learning rate (Wordle BC 1e-4, ILQL 1e-5 in the reference; higher suits small models)", 1e-4, {
+    above: 0,
+  }),
+  weightDecay: num("Decoupled weight decay (AdamW)", 0, { min: 0 }),
+  beta1: num("Adam first-moment decay", 0.9, { min: 0, max: 0.999999 }),
+  beta2: num("Adam second-moment decay", 0.999, { min: 0, max: 0.999999 }),
+  eps: num("Adam epsilon", 1e-8, { above: 0 }),
+  gradClip: optionalNum("Clip gradients to this global L2 norm; none = no clipping (reference)", null, { above: 0 }),
+  gradAccum: int("Micro-batches per optimizer step (gradient accumulation)", 1, { min: 1 }),
+};
+
+/** Optimizer config record. */
+export type OptimConfig = ConfigOf<typeof OPTIM_SPEC>;
+
+/** AdamW over a named set of variables. */
+export class AdamW {
+  readonly config: OptimConfig;
+  #vars: Map<string, tf.Variable>;
+  #m = new Map<string, tf.Variable>();
+  #v = new Map<string, tf.Variable>();
+  /** Optimizer steps taken. */
+  steps = 0;
+
+  constructor(variables: Map<string, tf.Variable>, config: OptimConfig) {
+    this.config = config;
+    this.#vars = variables;
+    for (const [name, v] of variables) {
+      this.#m.set(name, tf.variable(tf.zerosLike(v), false));
+      this.#v.set(name, tf.variable(tf.zerosLike(v), false));
+    }
+  }
+
+  /**
+   * One update. Gradients missing from `grads` count as zero (the moments still decay, as in torch for
+   * parameters that had a gradient before). Disposes nothing it did not create.
+   */
+  apply(grads: ReadonlyMap<string, tf.Tensor>): void {
+    const { lr, weightDecay, beta1, beta2, eps } = this.config;
+    this.steps++;
+    const stepSize = lr / (1 - beta1 ** this.steps);
+    const correction2 = Math.sqrt(1 - beta2 ** this.steps);
+    tf.tidy(() => {
+      for (const [name, p] of this.#vars) {
+        const g = grads.get(name);
+        if (g === undefined) continue;
+        const m = this.#m.get(name)!;
+        const v = this.#v.get(name)!;
+        m.assign(tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));
+        v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2)));
+        const denom = tf.add(tf.div(tf.sqrt(v), correction2), eps);
+        const decayed = weightDecay === 0 ? p : tf.mul(p, 1 - lr * weightDecay);
+        p.assign(tf.sub(decayed, tf.mul(tf.div(m, denom), stepSize)));
+      }
+    });
+  }
+
+  /** Moments by checkpoint name (`optim.m.<var>`, `optim.v.<var>`). */
+  state(): Map<string, tf.Variable> {
+    const out = new Map<string, tf.Variable>();
+    for (const [name, m] of this.#m) out.set(`optim.m.${name}`, m);
+    for (const [name, v] of this.#v) out.set(`optim.v.${name}`, v);
+    return out;
+  }
+
+  /** Frees the moment variables. */
+  dispose(): void {
+    for (const t of [...this.#m.values(), ...this.#v.values()]) t.dispose();
+  }
+}
+
+/** Global L2 norm of a set of gradients, as a scalar tensor. */
+export function globalNorm(grads: Iterable<tf.Tensor>): tf.Scalar {
+  return tf.tidy(() => {
+    const squares = [...grads].map((g) => tf.sum(tf.square(g)));
+    return (squares.length === 0 ? tf.scalar(0) : tf.sqrt(tf.addN(squares))) as tf.Scalar;
+  });
+}

@@ -1,0 +1,105 @@
+/**
+ * Seeded pseudo-random numbers: xoshiro128** (Blackman & Vigna) seeded through splitmix32.
+ * Every random choice in the project (init, batches, dropout, sampling) draws from one of these,
+ * so a run is a pure function of its seed.
+ * @module
+ */
+
+function splitmix32(state: number): [number, number] {
+  state = (state + 0x9e3779b9) | 0;
+  let z = state;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return [state, (z ^ (z >>> 16)) >>> 0];
+}
+
+/** A seeded generator; `fork` derives independent streams for sub-components. */
+export class Prng {
+  #s = new Uint32Array(4);
+  #spareNormal: number | null = null;
+
+  /** @param seed any integer; equal seeds give equal streams */
+  constructor(seed: number) {
+    if (!Number.isFinite(seed)) throw new Error(`Prng seed must be a finite number, got ${seed}`);
+    let st = Math.trunc(seed) | 0;
+    // mix the high bits in so seeds above 2^32 still differ
+    st ^= Math.trunc(seed / 4294967296) | 0;
+    for (let i = 0; i < 4; i++) {
+      const [next, out] = splitmix32(st);
+      st = next;
+      this.#s[i] = out;
+    }
+    if ((this.#s[0]! | this.#s[1]! | this.#s[2]! | this.#s[3]!) === 0) this.#s[0] = 1;
+  }
+
+  /** Next unsigned 32-bit integer. */
+  nextUint32(): number {
+    const s = this.#s;
+    const result = Math.imul(rotl(Math.imul(s[1]!, 5), 7), 9) >>> 0;
+    const t = s[1]! << 9;
+    s[2]! ^= s[0]!;
+    s[3]! ^= s[1]!;
+    s[1]! ^= s[2]!;
+    s[0]! ^= s[3]!;
+    s[2]! ^= t;
+    s[3] = rotl(s[3]!, 11);
+    return result;
+  }
+
+  /** Uniform float in [0, 1). */
+  next(): number {
+    return this.nextUint32() / 4294967296;
+  }
+
+  /** Uniform integer in [0, n). */
+  int(n: number): number {
+    if (!(n >= 1)) throw new Error(`Prng.int needs n >= 1, got ${n}`);
+    return Math.floor(this.next() * n);
+  }
+
+  /** Standard normal sample (Box-Muller, caching the second value). */
+  normal(): number {
+    if (this.#spareNormal !== null) {
+      const v = this.#spareNormal;
+      this.#spareNormal = null;
+      return v;
+    }
+    let u = 0;
+    while (u === 0) u = this.next();
+    const v = this.next();
+    const r = Math.sqrt(-2 * Math.log(u));
+    this.#spareNormal = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  }
+
+  /** Uniformly chosen element of a non-empty array. */
+  pick<T>(items: readonly T[]): T {
+    if (items.length === 0) throw new Error("Prng.pick needs a non-empty array");
+    return items[this.int(items.length)]!;
+  }
+
+  /** In-place Fisher-Yates shuffle; returns the array. */
+  shuffle<T>(items: T[]): T[] {
+    for (let i = items.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      [items[i], items[j]] = [items[j]!, items[i]!];
+    }
+    return items;
+  }
+
+  /** An independent generator seeded from this one. */
+  fork(): Prng {
+    return new Prng(this.nextUint32() ^ Math.imul(this.nextUint32(), 0x27d4eb2d));
+  }
+
+  /** Fills `out` with `scale` where a uniform draw is at or above `rate`, else 0 (inverted dropout mask). */
+  fillDropoutMask(out: Float32Array, rate: number): void {
+    const threshold = Math.floor(rate * 4294967296);
+    const scale = 1 / (1 - rate);
+    for (let i = 0; i < out.length; i++) out[i] = this.nextUint32() >= threshold ? scale : 0;
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return (x << k) | (x >>> (32 - k));
+}

@@ -1,0 +1,93 @@
+/**
+ * ilql-bench: offline RL for language models in TypeScript — Implicit Language Q-Learning (Snell et al.,
+ * ICLR 2023) on a GPT-style transformer, trained and decoded on tfjs.
+ *
+ * @example
+ * ```ts
+ * import { CharTokenizer, encodeEpisode, initBackend } from "./mod.ts";
+ * await initBackend({ backend: "cpu" });
+ * const tokenizer = new CharTokenizer({ alphabet: "abc" });
+ * const encoded = encodeEpisode(
+ *   { segments: [{ kind: "state", text: "a" }, { kind: "action", text: "bc", reward: 1 }], terminal: true },
+ *   tokenizer,
+ *   { context: 16 },
+ * );
+ * console.log(encoded.actionPositions); // Int32Array [2, 3, 4]
+ * ```
+ * @module
+ */
+export {
+  type BackendInfo,
+  backendInfo,
+  type BackendName,
+  type BackendOptions,
+  BACKENDS,
+  initBackend,
+} from "./ilql/backend.ts";
+export {
+  bool,
+  choice,
+  type ConfigOf,
+  type ConfigSpec,
+  defaultsOf,
+  type Field,
+  formatConfigHelp,
+  int,
+  num,
+  optionalNum,
+  parseOverrides,
+  resolveConfig,
+  resolveSections,
+  type SectionSpecs,
+  str,
+} from "./ilql/config.ts";
+export { Prng } from "./ilql/prng.ts";
+export {
+  CharTokenizer,
+  type CharTokenizerOptions,
+  registerTokenizerType,
+  SPECIAL_TOKENS,
+  type SpecialIds,
+  type Tokenizer,
+  tokenizerFromJSON,
+  type TokenizerJSON,
+} from "./ilql/tokenizer.ts";
+export {
+  type Batch,
+  collate,
+  type EncodedEpisode,
+  encodeEpisode,
+  encodeSegments,
+  type Episode,
+  type Segment,
+  validateEpisode,
+} from "./ilql/episode.ts";
+export { EpisodeSampler } from "./ilql/data.ts";
+export { IlqlModel, MODEL_SPEC, type ModelConfig } from "./ilql/model.ts";
+export { AdamW, OPTIM_SPEC, type OptimConfig } from "./ilql/optim.ts";
+export {
+  ILQL_SPEC,
+  type IlqlConfig,
+  type IlqlState,
+  ilqlUpdate,
+  initIlqlState,
+  makeOptimizer,
+  NonFiniteLossError,
+  polyakUpdate,
+} from "./ilql/ilql.ts";
+export { DECODE_SPEC, type DecodeConfig, generate, type GenerateOptions, type Generation } from "./ilql/decode.ts";
+export {
+  type Checkpoint,
+  type CheckpointMeta,
+  loadCheckpoint,
+  restoreOptimizer,
+  saveCheckpoint,
+} from "./ilql/checkpoint.ts";
+export {
+  type LogRecord,
+  TRAIN_SPEC,
+  type TrainConfig,
+  TrainingStopped,
+  trainLoop,
+  type UpdateFn,
+} from "./ilql/trainer.ts";
