@@ -75,7 +75,14 @@ export {
   NonFiniteLossError,
   polyakUpdate,
 } from "./ilql/ilql.ts";
-export { DECODE_SPEC, type DecodeConfig, generate, type GenerateOptions, type Generation } from "./ilql/decode.ts";
+export {
+  DECODE_SPEC,
+  type DecodeConfig,
+  generate,
+  type GenerateOptions,
+  type Generation,
+  textPolicy,
+} from "./ilql/decode.ts";
 export {
   type Checkpoint,
   type CheckpointMeta,
@@ -91,3 +98,5 @@ export {
   trainLoop,
   type UpdateFn,
 } from "./ilql/trainer.ts";
+export { ILQL_RUN_SECTIONS, type IlqlRunConfig, ilqlRunConfig, trainIlql, type TrainIlqlOptions } from "./ilql/run.ts";
+export { type BatchPolicy, type LanguageEnv, rollout, type StepResult } from "./tasks/task.ts";

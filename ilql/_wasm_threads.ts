@@ -58,6 +58,11 @@ function prepareWasmThreads(threads: number, workerDir: string): void {
         wrapped = class extends B {
           constructor(url: unknown, opts?: unknown) {
             super(String(url).startsWith("blob:") ? workerFile : url, opts);
+            // Emscripten ref()s a worker while its pthread runs, and XNNPACK's pool threads never finish, so a
+            // program would never exit; the pool must not keep the process alive once the main thread is done
+            const w = this as { ref?: () => unknown; unref?: () => unknown };
+            w.unref?.();
+            w.ref = () => this;
           }
         };
         wrappedBase = B;

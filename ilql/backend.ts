@@ -83,16 +83,14 @@ async function startWasm(options: BackendOptions, warn: (line: string) => void):
   if (!Number.isInteger(requested) || requested < 1) {
     throw new Error(`threads must be a positive integer, got ${requested}`);
   }
-  let threads = 1;
+  let threads: number;
   try {
     threads = await setWasmBackend(requested, options.workerDir ?? ".cache");
+    if (threads < requested) warn(`warning: the wasm backend started ${threads} thread(s) instead of ${requested}`);
   } catch (e) {
     if (requested === 1) throw e;
     warn(`warning: wasm threads unavailable (${firstLine(e)}); running 1 thread`);
     threads = await setWasmBackend(1, "");
-  }
-  if (threads < requested && requested > 1 && threads === 1) {
-    warn(`warning: the wasm backend started ${threads} thread instead of ${requested}`);
   }
   return { backend: "wasm", threads, matmul: "fast", summary: `tfjs-wasm simd, ${threads} thread(s), fast matmul` };
 }

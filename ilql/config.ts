@@ -110,7 +110,16 @@ export function str(doc: string, def: string): Field<string> {
 }
 
 function show(v: unknown): string {
-  return typeof v === "string" ? `'${v}'` : v === undefined ? "nothing" : JSON.stringify(v) ?? String(v);
+  if (typeof v === "string") return `'${v.length > 40 ? v.slice(0, 40) + "…" : v}'`;
+  if (v === undefined) return "nothing";
+  if (typeof v === "number" || typeof v === "bigint" || typeof v === "boolean") return String(v);
+  if (typeof v === "function") return "a function";
+  try {
+    const text = JSON.stringify(v);
+    return text.length > 60 ? text.slice(0, 60) + "…" : text;
+  } catch {
+    return Object.prototype.toString.call(v);
+  }
 }
 
 /** The defaults of a spec. */

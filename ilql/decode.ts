@@ -8,8 +8,10 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { bool, choice, type ConfigOf, int, num, optionalNum } from "./config.ts";
+import { encodeSegments, type Segment } from "./episode.ts";
 import { applyHead, type IlqlModel } from "./model.ts";
 import type { Prng } from "./prng.ts";
+import type { Tokenizer } from "./tokenizer.ts";
 import { decodeStep, forward, type KVCache, type TrunkWeights } from "./transformer.ts";
 
 // ---- config ----
@@ -382,4 +384,24 @@ class RecomputeStepper {
   dispose(): void {
     for (const t of this.hidden.values()) t.dispose();
   }
+}
+
+/**
+ * A batched text policy: each dialogue history is serialised as the model saw it in training, one agent utterance
+ * is decoded, and its text (without `</a>`) is returned.
+ */
+export function textPolicy(
+  model: IlqlModel,
+  tokenizer: Tokenizer,
+  config: DecodeConfig,
+  prng?: Prng,
+): (histories: readonly Segment[][]) => string[] {
+  const options: GenerateOptions = { stopToken: tokenizer.special.eoa, padToken: tokenizer.special.pad };
+  if (prng !== undefined) options.prng = prng;
+  return (histories) => {
+    const prompts = histories.map((h) => encodeSegments(h, tokenizer));
+    return generate(model, prompts, config, options).map((g) =>
+      tokenizer.decode(g.stopped ? g.tokens.slice(0, -1) : g.tokens)
+    );
+  };
 }

@@ -49,7 +49,8 @@ const TRUNK_NAMES = {
 } as const;
 
 function variable(values: Float32Array, shape: number[], trainable: boolean): tf.Variable {
-  return tf.variable(tf.tensor(values, shape), trainable);
+  // tidy frees the initial tensor; the variable keeps its own reference to the data
+  return tf.tidy(() => tf.variable(tf.tensor(values, shape), trainable));
 }
 
 function headInit(inDim: number, hidden: number, out: number, prng: Prng): Record<keyof HeadWeights, Float32Array> {

@@ -35,8 +35,8 @@ export class AdamW {
     this.config = config;
     this.#vars = variables;
     for (const [name, v] of variables) {
-      this.#m.set(name, tf.variable(tf.zerosLike(v), false));
-      this.#v.set(name, tf.variable(tf.zerosLike(v), false));
+      this.#m.set(name, tf.tidy(() => tf.variable(tf.zerosLike(v), false)));
+      this.#v.set(name, tf.tidy(() => tf.variable(tf.zerosLike(v), false)));
     }
   }
 

@@ -21,9 +21,8 @@ export class Prng {
   /** @param seed any integer; equal seeds give equal streams */
   constructor(seed: number) {
     if (!Number.isFinite(seed)) throw new Error(`Prng seed must be a finite number, got ${seed}`);
-    let st = Math.trunc(seed) | 0;
-    // mix the high bits in so seeds above 2^32 still differ
-    st ^= Math.trunc(seed / 4294967296) | 0;
+    // the high word is scrambled before mixing so seeds above 2^32 do not collide with small seeds
+    let st = (Math.trunc(seed) | 0) ^ Math.imul(Math.trunc(seed / 4294967296) | 0, 0x9e3779b1);
     for (let i = 0; i < 4; i++) {
       const [next, out] = splitmix32(st);
       st = next;

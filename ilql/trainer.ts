@@ -88,7 +88,8 @@ export async function trainLoop<S>(
       await options.saveCheckpoint(state, step);
     }
   }
+  const tookSteps = config.steps > (options.startStep ?? 0);
   const savedLast = config.checkpointEvery > 0 && config.steps % config.checkpointEvery === 0;
-  if (options.saveCheckpoint && !savedLast) await options.saveCheckpoint(state, config.steps);
+  if (options.saveCheckpoint && tookSteps && !savedLast) await options.saveCheckpoint(state, config.steps);
   return { state, history };
 }

@@ -1,0 +1,454 @@
+import * as tf from "@tensorflow/tfjs";
+import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
+import assert from "node:assert/strict";
+import { assertAllClose } from "./_test_util.ts";
+import { backendInfo, type BackendName, initBackend } from "./backend.ts";
+import {
+  batchMatMul,
+  batchMatMulNT,
+  dropout,
+  gelu,
+  layerNorm,
+  matMul,
+  matMulRoute,
+  setMatMulRoute,
+  stopGradient,
+} from "./ops.ts";
+import { Prng } from "./prng.ts";
+
+// This file tests the wasm backend itself, whatever ILQL_TEST_BACKEND says.
+const warnings: string[] = [];
+const info = await initBackend({ backend: "wasm", warn: (line) => warnings.push(line) });
+
+const DENO_CONFIG = new URL("../deno.json", import.meta.url).pathname;
+const BACKEND_URL = new URL("./backend.ts", import.meta.url).href;
+
+function randn(n: number, prng: Prng, scale = 1): Float32Array {
+  return Float32Array.from({ length: n }, () => scale * prng.normal());
+}
+
+// ---- initialisation ----
+
+Deno.test("initBackend() starts wasm with the default thread count and fast matmuls", () => {
+  const cores = navigator.hardwareConcurrency || 1;
+  // default: the machine's cores, at most 8 (2 on the 2-core machines this project runs on)
+  const expected = Math.min(cores, 8);
+  assert.equal(info.backend, "wasm");
+  assert.equal(tf.getBackend(), "wasm");
+  assert.equal(info.threads, expected, `cores ${cores}: ${info.summary}`);
+  if (cores >= 2) assert.ok(info.threads >= 2, "the pthread shim did not start a second thread");
+  assert.equal(getThreadsCount(), info.threads);
+  assert.equal(info.matmul, "fast");
+  assert.equal(matMulRoute(), "fast");
+  assert.ok(!info.summary.includes("\n") && info.summary.includes(`${info.threads} thread`), info.summary);
+  assert.deepEqual(warnings, [], "no warning when threads start normally");
+  assert.ok(tf.getKernel("UnsortedSegmentSum", "wasm") !== undefined, "UnsortedSegmentSum is registered");
+});
+
+Deno.test("initBackend() again with the same backend returns the same info", async () => {
+  assert.equal(await initBackend({ backend: "wasm" }), info);
+  assert.equal(await initBackend(), info);
+  assert.equal(backendInfo(), info);
+});
+
+Deno.test("initBackend() with another backend, once wasm runs, throws one line naming both", async () => {
+  await assert.rejects(initBackend({ backend: "cpu" }), (e: Error) => {
+    assert.ok(!e.message.includes("\n"), e.message);
+    assert.match(e.message, /'wasm'.*'cpu'/);
+    return true;
+  });
+  assert.equal(tf.getBackend(), "wasm");
+  assert.equal(backendInfo(), info);
+});
+
+Deno.test("initBackend() with an unknown backend name throws naming it", async () => {
+  await assert.rejects(initBackend({ backend: "webgpu" as BackendName }), (e: Error) => {
+    assert.match(e.message, /Unknown backend 'webgpu'/);
+    assert.ok(e.message.includes("wasm, cpu, tensorflow"), e.message);
+    return true;
+  });
+});
+
+// ---- subprocesses: the tensorflow backend and the threads fallback ----
+
+interface ScriptResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a module in a fresh Deno process, offline and without touching the lockfile or asking for permissions. */
+async function runScript(source: string, timeoutMs = 60_000): Promise<ScriptResult> {
+  const dir = await Deno.makeTempDir({ prefix: "ilql-backend-test-" });
+  try {
+    const file = `${dir}/script.ts`;
+    await Deno.writeTextFile(file, source.replaceAll("$DIR", dir));
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--no-prompt", "-A", "--cached-only", "--no-lock", "--config", DENO_CONFIG, file],
+      cwd: dir,
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+      signal: AbortSignal.timeout(timeoutMs),
+    }).output();
+    const decoder = new TextDecoder();
+    return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("initBackend('tensorflow') without tfjs-node rejects with one line naming @tensorflow/tfjs-node", async () => {
+  const r = await runScript(`
+import { initBackend } from ${JSON.stringify(BACKEND_URL)};
+try {
+  const info = await initBackend({ backend: "tensorflow" });
+  console.log(JSON.stringify({ started: true, info }));
+} catch (e) {
+  console.log(JSON.stringify({ started: false, isError: e instanceof Error, message: e instanceof Error ? e.message : String(e) }));
+}
+`);
+  assert.equal(r.code, 0, r.stderr);
+  const result = JSON.parse(r.stdout.trim());
+  assert.equal(result.started, false, `the tensorflow backend started here: ${r.stdout}`);
+  assert.equal(result.isError, true);
+  const message: string = result.message;
+  assert.ok(!message.includes("\n") && !message.includes("\r"), `not one line: ${JSON.stringify(message)}`);
+  assert.ok(message.includes("@tensorflow/tfjs-node"), message);
+  assert.match(message, /^backend 'tensorflow' needs /);
+});
+
+Deno.test("initBackend() falls back to 1 thread with a warning when the worker dir is unwritable", async () => {
+  const r = await runScript(`
+import { initBackend } from ${JSON.stringify(BACKEND_URL)};
+import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
+import * as tf from "@tensorflow/tfjs";
+const info = await initBackend({ backend: "wasm", threads: 2, workerDir: "/proc/forbidden" });
+const sum = tf.sum(tf.matMul(tf.ones([3, 4]), tf.ones([4, 2]))).dataSync()[0];
+console.log(JSON.stringify({ info, threads: getThreadsCount(), backend: tf.getBackend(), sum }));
+`);
+  assert.equal(r.code, 0, r.stderr);
+  const result = JSON.parse(r.stdout.trim());
+  assert.equal(result.info.threads, 1);
+  assert.equal(result.threads, 1);
+  assert.equal(result.backend, "wasm");
+  assert.equal(result.sum, 24, "the fallback backend computes");
+  const lines = r.stderr.split("\n").filter((l) => l.trim() !== "");
+  assert.ok(lines.length >= 1, "no warning printed");
+  for (const line of lines) assert.match(line, /^warning: /);
+  assert.match(lines[0]!, /^warning: wasm threads unavailable \(.*\/proc\/forbidden.*\); running 1 thread$/);
+});
+
+Deno.test({
+  name: "initBackend() threads fallback prints exactly one warning line",
+  fn: async () => {
+    const r = await runScript(`
+import { initBackend } from ${JSON.stringify(BACKEND_URL)};
+await initBackend({ backend: "wasm", threads: 2, workerDir: "/proc/forbidden" });
+`);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stderr.split("\n").filter((l) => l.trim() !== "");
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0]!, /^warning: /);
+  },
+});
+
+Deno.test({
+  name: "a program that started 2 wasm threads exits by itself",
+  fn: async () => {
+    const r = await runScript(
+      `
+import { initBackend } from ${JSON.stringify(BACKEND_URL)};
+const info = await initBackend({ backend: "wasm", threads: 2, workerDir: "$DIR/workers" });
+console.log(info.threads);
+`,
+      15_000,
+    );
+    assert.equal(r.stdout.trim(), "2");
+    assert.equal(r.code, 0, `exit code ${r.code} (killed after 15 s?)`);
+  },
+});
+
+// ---- UnsortedSegmentSum: the gradient of gather ----
+
+Deno.test("gather gradient on wasm sums dy per index (UnsortedSegmentSum kernel)", () => {
+  const prng = new Prng(11);
+  const V = 6, D = 5;
+  const indices = [0, 2, 2, 5, 2, 0, 3];
+  const table = tf.tensor2d(randn(V * D, prng), [V, D]);
+  const idx = tf.tensor1d(indices, "int32");
+  const dyValues = randn(indices.length * D, prng);
+  const dy = tf.tensor2d(dyValues, [indices.length, D]);
+  const g = tf.grad((e: tf.Tensor) => tf.sum(tf.mul(tf.gather(e, idx), dy)))(table);
+  assert.deepEqual(g.shape, [V, D]);
+  const expected = new Float64Array(V * D);
+  indices.forEach((r, i) => {
+    for (let j = 0; j < D; j++) expected[r * D + j]! += dyValues[i * D + j]!;
+  });
+  assertAllClose(g.dataSync(), expected, { atol: 1e-6, rtol: 1e-6, what: "gather grad" });
+  // rows never gathered (1, 4) get exactly zero; with dy = 1 each row's gradient is its count
+  for (const r of [1, 4]) for (let j = 0; j < D; j++) assert.equal(g.dataSync()[r * D + j], 0);
+  const counts = tf.grad((e: tf.Tensor) => tf.sum(tf.gather(e, idx)))(table).arraySync() as number[][];
+  assert.deepEqual(counts.map((row) => row[0]), [2, 0, 3, 1, 0, 1]);
+  assert.ok(counts.every((row) => row.every((x) => x === row[0])));
+});
+
+Deno.test("gather gradient on wasm works for 2-D indices, axis 1 and a 3-D table", () => {
+  const prng = new Prng(12);
+  // 2-D indices into a [V, 2, 3] table
+  const table = tf.tensor3d(randn(4 * 2 * 3, prng), [4, 2, 3]);
+  const idx = tf.tensor2d([[3, 1], [3, 3]], [2, 2], "int32");
+  const dyValues = randn(2 * 2 * 2 * 3, prng);
+  const dy = tf.tensor(dyValues, [2, 2, 2, 3]);
+  const g = tf.grad((e: tf.Tensor) => tf.sum(tf.mul(tf.gather(e, idx), dy)))(table).dataSync();
+  const expected = new Float64Array(4 * 6);
+  [3, 1, 3, 3].forEach((r, i) => {
+    for (let j = 0; j < 6; j++) expected[r * 6 + j]! += dyValues[i * 6 + j]!;
+  });
+  assertAllClose(g, expected, { atol: 1e-6, rtol: 1e-6, what: "2-D indices" });
+  // axis 1 of a [3, 4] matrix, indices [1, 1, 0]
+  const m = tf.tensor2d(randn(12, prng), [3, 4]);
+  const dy2Values = randn(9, prng);
+  const dy2 = tf.tensor2d(dy2Values, [3, 3]);
+  const g2 = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.gather(x, [1, 1, 0], 1), dy2)))(m).dataSync();
+  const expected2 = new Float64Array(12);
+  for (let r = 0; r < 3; r++) {
+    [1, 1, 0].forEach((c, i) => (expected2[r * 4 + c]! += dy2Values[r * 3 + i]!));
+  }
+  assertAllClose(g2, expected2, { atol: 1e-6, rtol: 1e-6, what: "axis 1" });
+});
+
+// ---- matmul routes ----
+
+/** float64 `a[nb, M, K] · b[nb, K, N]` (or `b[nb, N, K]ᵀ` when `bT`). */
+function refMatMul(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  nb: number,
+  M: number,
+  K: number,
+  N: number,
+  aT = false,
+  bT = false,
+): Float64Array {
+  const out = new Float64Array(nb * M * N);
+  for (let n = 0; n < nb; n++) {
+    for (let i = 0; i < M; i++) {
+      for (let j = 0; j < N; j++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) {
+          const av = aT ? a[n * K * M + k * M + i]! : a[n * M * K + i * K + k]!;
+          const bv = bT ? b[n * N * K + j * K + k]! : b[n * K * N + k * N + j]!;
+          s += av * bv;
+        }
+        out[n * M * N + i * N + j] = s;
+      }
+    }
+  }
+  return out;
+}
+
+interface MatMulCase {
+  name: string;
+  fn: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+  batch: number[];
+  /** b is stored `[..., N, K]` (NT) rather than `[..., K, N]`. */
+  nt: boolean;
+}
+
+const M = 5, K = 7, N = 3;
+const MATMUL_CASES: MatMulCase[] = [
+  { name: "matMul 2-D", fn: matMul, batch: [], nt: false },
+  { name: "batchMatMulNT rank 3", fn: batchMatMulNT, batch: [2], nt: true },
+  { name: "batchMatMulNT rank 4", fn: batchMatMulNT, batch: [2, 3], nt: true },
+  { name: "batchMatMul rank 3", fn: batchMatMul, batch: [2], nt: false },
+  { name: "batchMatMul rank 4", fn: batchMatMul, batch: [2, 3], nt: false },
+];
+
+function withRoute<T>(next: "fast" | "plain", f: () => T): T {
+  const before = matMulRoute();
+  setMatMulRoute(next);
+  try {
+    return f();
+  } finally {
+    setMatMulRoute(before);
+  }
+}
+
+function matMulValueAndGrads(c: MatMulCase, a: tf.Tensor, b: tf.Tensor, dy: tf.Tensor): Float32Array[] {
+  const y = c.fn(a, b);
+  const [da, db] = tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.sum(tf.mul(c.fn(x, w), dy)))([a, b]);
+  return [y, da!, db!].map((t) => t.dataSync() as Float32Array);
+}
+
+for (const c of MATMUL_CASES) {
+  Deno.test(`${c.name}: fast route equals plain tf.matMul and a float64 reference, values and gradients`, () => {
+    const prng = new Prng(20 + c.batch.length);
+    const nb = c.batch.reduce((x, y) => x * y, 1);
+    const aValues = randn(nb * M * K, prng);
+    const bValues = randn(nb * K * N, prng);
+    const dyValues = randn(nb * M * N, prng);
+    const a = tf.tensor(aValues, [...c.batch, M, K]);
+    const b = tf.tensor(bValues, [...c.batch, ...(c.nt ? [N, K] : [K, N])]);
+    const dy = tf.tensor(dyValues, [...c.batch, M, N]);
+    const fast = withRoute("fast", () => matMulValueAndGrads(c, a, b, dy));
+    const plain = withRoute("plain", () => matMulValueAndGrads(c, a, b, dy));
+    // y = a·b; dA = dy·bᵀ; dB = aᵀ·dy (stored as dyᵀ·a when b is [N, K])
+    const y = refMatMul(aValues, bValues, nb, M, K, N, false, c.nt);
+    const da = refMatMul(dyValues, bValues, nb, M, N, K, false, !c.nt);
+    const db = c.nt
+      ? refMatMul(dyValues, aValues, nb, N, M, K, true, false)
+      : refMatMul(aValues, dyValues, nb, K, M, N, true);
+    const expected = [y, da, db];
+    ["value", "grad a", "grad b"].forEach((what, i) => {
+      assertAllClose(fast[i]!, expected[i]!, { atol: 1e-5, rtol: 1e-4, what: `fast ${what}` });
+      assertAllClose(fast[i]!, plain[i]!, { atol: 1e-5, rtol: 1e-4, what: `fast vs plain ${what}` });
+    });
+  });
+}
+
+/** The BatchMatMul kernels a function issues, as `NN` / `NT` / `TN` / `TT` (inferred from unambiguous shapes). */
+async function matMulKinds(f: () => tf.TensorContainer): Promise<string[]> {
+  const profile = await tf.profile(f);
+  return profile.kernels.filter((k) => k.name === "BatchMatMul").map((k) => {
+    const [sa, sb] = k.inputShapes as [number[], number[]];
+    const r = sa.length;
+    const inner = [sa[r - 1] === sb[r - 2] ? "NN" : "", sa[r - 1] === sb[r - 1] ? "NT" : ""].join("");
+    const innerT = [sa[r - 2] === sb[r - 2] ? "TN" : "", sa[r - 2] === sb[r - 1] ? "TT" : ""].join("");
+    const kinds = inner + innerT;
+    assert.equal(kinds.length, 2, `ambiguous shapes ${JSON.stringify([sa, sb])}`);
+    return `${r}-D ${kinds}`;
+  });
+}
+
+Deno.test("fast route issues only NN 2-D products and NT batched products, forward and backward", async () => {
+  const prng = new Prng(30);
+  const a2 = tf.tensor2d(randn(M * K, prng), [M, K]);
+  const b2 = tf.tensor2d(randn(K * N, prng), [K, N]);
+  const grad2 = () => tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.sum(matMul(x, w)))([a2, b2]);
+  assert.deepEqual(await withRoute("fast", () => matMulKinds(grad2)), ["2-D NN", "2-D NN", "2-D NN"]);
+  // the plain route uses transposed products in the backward pass, so the check above can fail
+  assert.deepEqual(
+    new Set(await withRoute("plain", () => matMulKinds(grad2))),
+    new Set(["2-D NN", "2-D NT", "2-D TN"]),
+  );
+  const a4 = tf.tensor(randn(2 * 3 * M * K, prng), [2, 3, M, K]);
+  const b4 = tf.tensor(randn(2 * 3 * K * N, prng), [2, 3, K, N]);
+  const grad4 = () => tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.sum(batchMatMul(x, w)))([a4, b4]);
+  assert.deepEqual(await withRoute("fast", () => matMulKinds(grad4)), ["4-D NT", "4-D NT", "4-D NT"]);
+});
+
+// ---- gelu, layerNorm, dropout, stopGradient ----
+
+function geluRef(x: number): number {
+  return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
+}
+
+const GELU_XS = Float32Array.from({ length: 121 }, (_, i) => -6 + i * 0.1);
+
+Deno.test("gelu() matches 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))) within 1e-6", () => {
+  const got = gelu(tf.tensor1d(GELU_XS)).dataSync();
+  assertAllClose(got, Array.from(GELU_XS, geluRef), { atol: 1e-6, rtol: 1e-6, what: "gelu" });
+  // large magnitudes saturate cleanly: x for x ≫ 0, 0 for x ≪ 0, no NaN
+  assert.deepEqual(Array.from(gelu(tf.tensor1d([-40, 40])).dataSync(), (v) => v + 0), [0, 40]);
+});
+
+Deno.test("gelu() gradient matches a central finite difference of the formula", () => {
+  const g = tf.grad((x: tf.Tensor) => tf.sum(gelu(x)))(tf.tensor1d(GELU_XS)).dataSync();
+  const h = 1e-5;
+  const fd = Array.from(GELU_XS, (x) => (geluRef(x + h) - geluRef(x - h)) / (2 * h));
+  assertAllClose(g, fd, { atol: 1e-5, rtol: 1e-5, what: "gelu'" });
+});
+
+function layerNormRef(x: ArrayLike<number>, rows: number, D: number, g: ArrayLike<number>, b: ArrayLike<number>) {
+  const out = new Float64Array(rows * D);
+  for (let r = 0; r < rows; r++) {
+    let mean = 0;
+    for (let j = 0; j < D; j++) mean += x[r * D + j]! / D;
+    let variance = 0;
+    for (let j = 0; j < D; j++) variance += (x[r * D + j]! - mean) ** 2 / D;
+    for (let j = 0; j < D; j++) out[r * D + j] = ((x[r * D + j]! - mean) / Math.sqrt(variance + 1e-5)) * g[j]! + b[j]!;
+  }
+  return out;
+}
+
+Deno.test("layerNorm() matches a float64 reference (biased variance, eps 1e-5), values and input gradient", () => {
+  const prng = new Prng(40);
+  const rows = 2 * 3, D = 8;
+  const xValues = Float32Array.from(randn(rows * D, prng), (v, i) => 3 * v + (i % 5)); // shifted, scaled rows
+  const gValues = randn(D, prng);
+  const bValues = randn(D, prng);
+  const x = tf.tensor3d(xValues, [2, 3, D]);
+  const gain = tf.tensor1d(gValues);
+  const bias = tf.tensor1d(bValues);
+  const y = layerNorm(x, gain, bias);
+  assert.deepEqual(y.shape, [2, 3, D]);
+  assertAllClose(y.dataSync(), layerNormRef(xValues, rows, D, gValues, bValues), { atol: 1e-5, rtol: 1e-5 });
+  // a row with zero variance gives the bias, not NaN
+  const flat = layerNorm(tf.fill([1, D], 7), gain, bias).dataSync();
+  assertAllClose(flat, bValues, { atol: 1e-6, rtol: 0, what: "constant row" });
+  // d/dx Σ LN(x)·w against a float64 central difference
+  const wValues = randn(rows * D, prng);
+  const w = tf.tensor3d(wValues, [2, 3, D]);
+  const gx = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(layerNorm(t, gain, bias), w)))(x).dataSync();
+  const objective = (xs: Float64Array) =>
+    layerNormRef(xs, rows, D, gValues, bValues).reduce((s, v, i) => s + v * wValues[i]!, 0);
+  const base = Float64Array.from(xValues);
+  const h = 1e-4;
+  const fd = base.map((_, i) => {
+    const plus = base.slice(), minus = base.slice();
+    plus[i]! += h;
+    minus[i]! -= h;
+    return (objective(plus) - objective(minus)) / (2 * h);
+  });
+  assertAllClose(gx, fd, { atol: 1e-4, rtol: 1e-3, what: "layerNorm dx" });
+});
+
+Deno.test("dropout() with a seeded Prng is reproducible, scaled by 1/(1−rate) and zero-gradient where masked", () => {
+  const rate = 0.3;
+  const n = 20000;
+  const x = tf.add(tf.range(0, n, 1, "float32").reshape([100, 200]).mod(7), 1); // values 1..7, none zero
+  const xs = x.dataSync();
+  const run = (seed: number) => dropout(x, { rate, prng: new Prng(seed) }).dataSync();
+  const y1 = run(5);
+  assert.deepEqual(run(5), y1, "same seed, same mask");
+  assert.notDeepEqual(run(6), y1, "another seed, another mask");
+  const scale = Math.fround(1 / (1 - rate));
+  let zeros = 0;
+  for (let i = 0; i < n; i++) {
+    if (y1[i] === 0) zeros++;
+    else assert.equal(y1[i], Math.fround(xs[i]! * scale), `element ${i}`);
+  }
+  assert.ok(Math.abs(zeros / n - rate) < 0.02, `dropped fraction ${zeros / n}, rate ${rate}`);
+  // inverted dropout keeps the mean
+  const mean = (a: ArrayLike<number>) => Array.from(a).reduce((s, v) => s + v, 0) / a.length;
+  assert.ok(Math.abs(mean(y1) / mean(xs) - 1) < 0.03, `mean ratio ${mean(y1) / mean(xs)}`);
+  // gradient: the same mask times dy
+  const dy = tf.randomNormal([100, 200], 0, 1, "float32", 3);
+  const dys = dy.dataSync();
+  const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(dropout(t, { rate, prng: new Prng(5) }), dy)))(x).dataSync();
+  for (let i = 0; i < n; i++) {
+    assert.equal(g[i]! + 0, y1[i] === 0 ? 0 : Math.fround(dys[i]! * scale), `grad element ${i}`);
+  }
+});
+
+Deno.test("dropout() is the identity without a context or with rate 0, and draws nothing", () => {
+  const x = tf.tensor2d([[1, -2, 3], [4, 5, -6]]);
+  assert.equal(dropout(x, undefined), x);
+  const prng = new Prng(9);
+  assert.equal(dropout(x, { rate: 0, prng }), x);
+  assert.equal(prng.nextUint32(), new Prng(9).nextUint32(), "rate 0 consumed random numbers");
+  const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(dropout(t, undefined), 2)))(x);
+  assert.deepEqual(Array.from(g.dataSync()), [2, 2, 2, 2, 2, 2]);
+});
+
+Deno.test("stopGradient() passes values through and blocks the gradient", () => {
+  const x = tf.tensor1d([1.5, -2, 3]);
+  const y = stopGradient(x);
+  assert.deepEqual(Array.from(y.dataSync()), [1.5, -2, 3]);
+  assert.deepEqual(y.shape, [3]);
+  assert.deepEqual(Array.from(tf.grad((t: tf.Tensor) => tf.sum(tf.square(stopGradient(t))))(x).dataSync()), [0, 0, 0]);
+  // d/dx Σ x·sg(x) = sg(x) = x, not 2x
+  const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(t, stopGradient(t))))(x);
+  assert.deepEqual(Array.from(g.dataSync()), [1.5, -2, 3]);
+});

@@ -1,0 +1,44 @@
+/**
+ * The boundary between tasks and algorithms. A task supplies episodes (offline data), a tokenizer and, when it can
+ * be played, an environment; it knows nothing about how a policy is trained.
+ * @module
+ */
+import type { Segment } from "../ilql/episode.ts";
+
+/** One environment reply to an agent utterance. */
+export interface StepResult {
+  /** Environment text shown to the agent next (may be empty when the episode ends). */
+  segments: Segment[];
+  /** Reward of the agent utterance just played. */
+  reward: number;
+  done: boolean;
+}
+
+/** A multi-turn text environment (the reference's `Language_Environment`). */
+export interface LanguageEnv {
+  /** Starts an episode; returns the opening environment segments (possibly none). */
+  reset(): Segment[];
+  /** Plays one agent utterance. */
+  step(action: string): StepResult;
+}
+
+/** Something that answers a batch of dialogue histories with one utterance each. */
+export type BatchPolicy = (histories: readonly Segment[][]) => string[];
+
+/** Plays one episode per environment with a batched policy; returns each episode's segments and return. */
+export function rollout(envs: readonly LanguageEnv[], policy: BatchPolicy, maxTurns = 100) {
+  const histories = envs.map((env) => env.reset());
+  const returns = envs.map(() => 0);
+  const live = envs.map(() => true);
+  for (let turn = 0; turn < maxTurns && live.some(Boolean); turn++) {
+    const ids = live.flatMap((on, i) => (on ? [i] : []));
+    const actions = policy(ids.map((i) => histories[i]!));
+    ids.forEach((i, j) => {
+      const result = envs[i]!.step(actions[j]!);
+      histories[i]!.push({ kind: "action", text: actions[j]!, reward: result.reward }, ...result.segments);
+      returns[i]! += result.reward;
+      if (result.done) live[i] = false;
+    });
+  }
+  return histories.map((segments, i) => ({ segments, return: returns[i]!, done: !live[i] }));
+}
