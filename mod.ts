@@ -99,4 +99,4 @@ export {
   type UpdateFn,
 } from "./ilql/trainer.ts";
 export { ILQL_RUN_SECTIONS, type IlqlRunConfig, ilqlRunConfig, trainIlql, type TrainIlqlOptions } from "./ilql/run.ts";
-export { type BatchPolicy, type LanguageEnv, rollout, type StepResult } from "./tasks/task.ts";
+export { type BatchPolicy, type LanguageEnv, type Rollout, rollout, type StepResult } from "./tasks/task.ts";

@@ -22,12 +22,32 @@ import { writeFileAtomic } from "../ilql/safetensors.ts";
 /** Shapes of the anchor's presets (torch_ilql_step.py PRESETS), plus backend.md's small GPT for reference. */
 const PRESETS = {
   wordle: {
-    vocab: 35, width: 128, layers: 4, heads: 4, seqLen: 80, batch: 32,
-    actLen: 6, obsLen: 6, leadObs: 0, cqlWeight: 1e-4, warmup: 3, reps: 10,
+    vocab: 35,
+    width: 128,
+    layers: 4,
+    heads: 4,
+    seqLen: 80,
+    batch: 32,
+    actLen: 6,
+    obsLen: 6,
+    leadObs: 0,
+    cqlWeight: 1e-4,
+    warmup: 3,
+    reps: 10,
   },
   dialogue: {
-    vocab: 1024, width: 256, layers: 6, heads: 8, seqLen: 128, batch: 16,
-    actLen: 12, obsLen: 16, leadObs: 16, cqlWeight: 1.0, warmup: 2, reps: 5,
+    vocab: 1024,
+    width: 256,
+    layers: 6,
+    heads: 8,
+    seqLen: 128,
+    batch: 16,
+    actLen: 12,
+    obsLen: 16,
+    leadObs: 16,
+    cqlWeight: 1.0,
+    warmup: 2,
+    reps: 5,
   },
 } as const;
 type PresetName = keyof typeof PRESETS;
@@ -91,12 +111,26 @@ function median(xs: number[]): number {
 }
 
 /** Worker: times the ILQL step of one preset and layout; prints one JSON line. */
-async function workerStep(preset: PresetName, layout: Layout, threads: number | undefined, warmup: number, reps: number) {
+async function workerStep(
+  preset: PresetName,
+  layout: Layout,
+  threads: number | undefined,
+  warmup: number,
+  reps: number,
+) {
   const backend = await initBackend(threads === undefined ? {} : { threads });
   const p = PRESETS[preset];
   const prng = new Prng(0);
   const model = new IlqlModel(
-    { ...defaultsOf(MODEL_SPEC), layout, width: p.width, layers: p.layers, heads: p.heads, context: p.seqLen, dropout: 0.1 },
+    {
+      ...defaultsOf(MODEL_SPEC),
+      layout,
+      width: p.width,
+      layers: p.layers,
+      heads: p.heads,
+      context: p.seqLen,
+      dropout: 0.1,
+    },
     p.vocab,
     prng.fork(),
   );
@@ -147,7 +181,10 @@ async function workerDecode(threads: number | undefined) {
   const rows = 32;
   const promptLen = 16;
   const newTokens = 48;
-  const prompts = Array.from({ length: rows }, () => Array.from({ length: promptLen }, () => 6 + prng.int(p.vocab - 6)));
+  const prompts = Array.from(
+    { length: rows },
+    () => Array.from({ length: promptLen }, () => 6 + prng.int(p.vocab - 6)),
+  );
   const out: Record<string, number> = {};
   for (const cache of [true, false]) {
     const config = { ...defaultsOf(DECODE_SPEC), beta: 8, maxTokens: newTokens, cache };
@@ -156,7 +193,8 @@ async function workerDecode(threads: number | undefined) {
     const t0 = performance.now();
     const gens = generate(model, prompts, config, opts);
     const secs = (performance.now() - t0) / 1000;
-    out[cache ? "cached_tokens_per_s" : "recompute_tokens_per_s"] = gens.reduce((s, g) => s + g.tokens.length, 0) / secs;
+    out[cache ? "cached_tokens_per_s" : "recompute_tokens_per_s"] = gens.reduce((s, g) => s + g.tokens.length, 0) /
+      secs;
   }
   console.log(JSON.stringify({ impl: "ilql-bench", kind: "decode", rows, promptLen, newTokens, beta: 8, ...out }));
   tf.disposeVariables();
@@ -176,7 +214,8 @@ const PYTHON = "/usr/bin/python3";
 
 async function torchAvailable(): Promise<boolean> {
   try {
-    const out = await new Deno.Command(PYTHON, { args: ["-c", "import torch"], stdout: "null", stderr: "null" }).output();
+    const out = await new Deno.Command(PYTHON, { args: ["-c", "import torch"], stdout: "null", stderr: "null" })
+      .output();
     return out.success;
   } catch {
     return false;
@@ -217,7 +256,13 @@ Writes OUT.md and OUT.json. The anchor needs python3-torch and OpenBLAS: bash be
   for (const l of layouts) if (l !== "separate" && l !== "shared") throw new Error(`Unknown layout '${l}'`);
   if (values.worker === "step") {
     const p = PRESETS[presets[0]!];
-    await workerStep(presets[0]!, layouts[0]!, threads, Number(values.warmup ?? p.warmup), Number(values.reps ?? p.reps));
+    await workerStep(
+      presets[0]!,
+      layouts[0]!,
+      threads,
+      Number(values.warmup ?? p.warmup),
+      Number(values.reps ?? p.reps),
+    );
     return;
   }
   if (values.worker === "decode") return await workerDecode(threads);
@@ -227,7 +272,9 @@ Writes OUT.md and OUT.json. The anchor needs python3-torch and OpenBLAS: bash be
   const kernels = values.kernels.split(",").filter(Boolean);
   const withTorch = !values["no-torch"] && (await torchAvailable());
   if (!values["no-torch"] && !withTorch) {
-    console.warn("warning: PyTorch anchor skipped (python3-torch missing); install it with: sudo bash bench/setup_torch.sh");
+    console.warn(
+      "warning: PyTorch anchor skipped (python3-torch missing); install it with: sudo bash bench/setup_torch.sh",
+    );
   }
   const self = new URL(import.meta.url).pathname;
   const denoArgs = ["run", "--allow-read", "--allow-write=.cache", "--allow-sys=cpus", self];
@@ -240,19 +287,41 @@ Writes OUT.md and OUT.json. The anchor needs python3-torch and OpenBLAS: bash be
       const ours: Array<Record<string, unknown>> = [];
       const torch: Record<string, Array<Record<string, unknown>>> = Object.fromEntries(kernels.map((k) => [k, []]));
       for (let r = 0; r < rounds; r++) {
-        const args = [...denoArgs, "--worker", "step", "--preset", preset, "--layout", layout, "--warmup", warmup, "--reps", reps];
+        const args = [
+          ...denoArgs,
+          "--worker",
+          "step",
+          "--preset",
+          preset,
+          "--layout",
+          layout,
+          "--warmup",
+          warmup,
+          "--reps",
+          reps,
+        ];
         if (threads !== undefined) args.push("--threads", String(threads));
         ours.push(await runJson(Deno.execPath(), args));
         console.log(`${preset}/${layout} round ${r + 1}: ours ${fmt(ours.at(-1)!.ms_median as number)} ms`);
         if (!withTorch) continue;
         for (const k of kernels) {
-          const targs = [new URL("torch_ilql_step.py", import.meta.url).pathname, "--preset", preset, "--warmup", warmup, "--reps", reps];
+          const targs = [
+            new URL("torch_ilql_step.py", import.meta.url).pathname,
+            "--preset",
+            preset,
+            "--warmup",
+            warmup,
+            "--reps",
+            reps,
+          ];
           if (layout === "shared") targs.push("--shared-trunk");
           if (k === "avx512") targs.push("--avx512");
           // AVX2 kernels are forced the same way the anchor's environment forces them
           const env = k === "avx2" ? { OPENBLAS_CORETYPE: "Haswell" } : undefined;
           torch[k]!.push(await runJson(PYTHON, targs, env));
-          console.log(`${preset}/${layout} round ${r + 1}: torch ${k} ${fmt(torch[k]!.at(-1)!.ms_per_step_median as number)} ms`);
+          console.log(
+            `${preset}/${layout} round ${r + 1}: torch ${k} ${fmt(torch[k]!.at(-1)!.ms_per_step_median as number)} ms`,
+          );
         }
       }
       const med = (xs: Array<Record<string, unknown>>, key: string) => median(xs.map((x) => x[key] as number));
@@ -263,7 +332,10 @@ Writes OUT.md and OUT.json. The anchor needs python3-torch and OpenBLAS: bash be
         reps: Number(reps),
         rounds,
         ours_ms: med(ours, "ms_median"),
-        ours_ms_range: [Math.min(...ours.map((x) => x.ms_median as number)), Math.max(...ours.map((x) => x.ms_median as number))],
+        ours_ms_range: [
+          Math.min(...ours.map((x) => x.ms_median as number)),
+          Math.max(...ours.map((x) => x.ms_median as number)),
+        ],
         ours_tokens_per_s: med(ours, "tokens_per_s"),
         ours_peak_rss_mib: Math.max(...ours.map((x) => x.peak_rss_mib as number)),
         ours_loss_decreased: ours.every((x) => x.loss_decreased),
@@ -299,7 +371,10 @@ function machineLine(): string {
   return `${cpu}, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}`;
 }
 
-function markdown(report: { date: string; machine: string; rows: Array<Record<string, unknown>>; decode: Record<string, unknown> }, kernels: string[]): string {
+function markdown(
+  report: { date: string; machine: string; rows: Array<Record<string, unknown>>; decode: Record<string, unknown> },
+  kernels: string[],
+): string {
   const lines = [
     "# ILQL training-step speed",
     "",
@@ -316,21 +391,25 @@ function markdown(report: { date: string; machine: string; rows: Array<Record<st
   for (const r of report.rows) {
     const range = r.ours_ms_range as number[];
     const torchCells = kernels.map((k) =>
-      r[`torch_${k}_ms`] === undefined ? " – | – |" : ` ${fmt(r[`torch_${k}_ms`] as number)} | ${fmt(r[`ratio_${k}`] as number, 2)}× |`
+      r[`torch_${k}_ms`] === undefined
+        ? " – | – |"
+        : ` ${fmt(r[`torch_${k}_ms`] as number)} | ${fmt(r[`ratio_${k}`] as number, 2)}× |`
     ).join("");
     const torchRss = kernels.map((k) => r[`torch_${k}_peak_rss_mib`]).filter((x) => x !== undefined) as number[];
     lines.push(
-      `| ${r.preset} | ${r.layout} | ${r.warmup}/${r.reps} × ${r.rounds} | ${fmt(r.ours_ms as number)} (${fmt(range[0]!)}–${
-        fmt(range[1]!)
-      }) | ${fmt(r.ours_tokens_per_s as number)} | ${fmt(r.ours_peak_rss_mib as number)} |${torchCells} ${
-        torchRss.length ? fmt(Math.max(...torchRss)) : "–"
-      } |`,
+      `| ${r.preset} | ${r.layout} | ${r.warmup}/${r.reps} × ${r.rounds} | ${fmt(r.ours_ms as number)} (${
+        fmt(range[0]!)
+      }–${fmt(range[1]!)}) | ${fmt(r.ours_tokens_per_s as number)} | ${
+        fmt(r.ours_peak_rss_mib as number)
+      } |${torchCells} ${torchRss.length ? fmt(Math.max(...torchRss)) : "–"} |`,
     );
   }
   const first = report.rows[0]!;
   lines.push(
     "",
-    `Our backend: ${first.backend}. Torch BLAS: ${kernels.map((k) => `${k} = ${first[`torch_${k}_blas`] ?? "not run"}`).join("; ")}.`,
+    `Our backend: ${first.backend}. Torch BLAS: ${
+      kernels.map((k) => `${k} = ${first[`torch_${k}_blas`] ?? "not run"}`).join("; ")
+    }.`,
     `All runs showed the loss decreasing over the timed steps: ${
       report.rows.every((r) => r.ours_loss_decreased && kernels.every((k) => r[`torch_${k}_loss_decreased`] !== false))
     }.`,

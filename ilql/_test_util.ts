@@ -5,10 +5,10 @@
  */
 import { type BackendInfo, type BackendName, initBackend } from "./backend.ts";
 
-/** Starts the backend the tests run on (once per test module). */
-export function testBackend(): Promise<BackendInfo> {
+/** Starts the backend the tests run on (once per test module); `threads` defaults to the machine's cores. */
+export function testBackend(threads?: number): Promise<BackendInfo> {
   const backend = (Deno.env.get("ILQL_TEST_BACKEND") ?? "wasm") as BackendName;
-  return initBackend({ backend, warn: () => {} });
+  return initBackend({ backend, warn: () => {}, ...(threads === undefined ? {} : { threads }) });
 }
 
 /** A flat array with its shape, as stored in the fixture. */

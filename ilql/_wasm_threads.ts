@@ -22,6 +22,26 @@ const WORKER_PRELUDE = 'for (const k of ["location","self","performance","postMe
   " try { const v = globalThis[k]; Object.defineProperty(globalThis, k, { value: v, writable: true," +
   " configurable: true }); } catch (_) {} }\n";
 
+interface PoolWorker {
+  ref?: () => unknown;
+  unref?: () => unknown;
+}
+
+/** Workers the pthread pool created, so they can be detached from the event loop once the backend is up. */
+const poolWorkers: PoolWorker[] = [];
+
+/**
+ * Emscripten ref()s a worker while its pthread runs, and XNNPACK's pool threads never finish, so a program would
+ * never exit. Once the backend is initialised (the only time the main thread awaits worker messages), the pool must
+ * not keep the process alive: unref every worker and make later ref() calls no-ops.
+ */
+function detachPool(): void {
+  for (const w of poolWorkers) {
+    w.unref?.();
+    w.ref = () => w;
+  }
+}
+
 /** Writes the pthread worker file (content-addressed, so reruns reuse it) and routes `blob:` workers to it. */
 function prepareWasmThreads(threads: number, workerDir: string): void {
   const require = createRequire(import.meta.url);
@@ -58,11 +78,7 @@ function prepareWasmThreads(threads: number, workerDir: string): void {
         wrapped = class extends B {
           constructor(url: unknown, opts?: unknown) {
             super(String(url).startsWith("blob:") ? workerFile : url, opts);
-            // Emscripten ref()s a worker while its pthread runs, and XNNPACK's pool threads never finish, so a
-            // program would never exit; the pool must not keep the process alive once the main thread is done
-            const w = this as { ref?: () => unknown; unref?: () => unknown };
-            w.unref?.();
-            w.ref = () => this;
+            poolWorkers.push(this as PoolWorker);
           }
         };
         wrappedBase = B;
@@ -96,6 +112,7 @@ export async function setWasmBackend(threads: number, workerDir: string): Promis
   try {
     if (!(await tf.setBackend("wasm"))) throw new Error("the wasm backend failed to initialise");
     await tf.ready();
+    detachPool();
   } finally {
     mutableOs.cpus = realCpus;
   }

@@ -4,13 +4,14 @@ import assert from "node:assert/strict";
 import { assertAllClose } from "./_test_util.ts";
 import { backendInfo, type BackendName, initBackend } from "./backend.ts";
 import {
-  batchMatMul,
-  batchMatMulNT,
+  attention,
   dropout,
   gelu,
   layerNorm,
+  linear,
   matMul,
   matMulRoute,
+  projectHeads,
   setMatMulRoute,
   stopGradient,
 } from "./ops.ts";
@@ -248,23 +249,6 @@ function refMatMul(
   return out;
 }
 
-interface MatMulCase {
-  name: string;
-  fn: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
-  batch: number[];
-  /** b is stored `[..., N, K]` (NT) rather than `[..., K, N]`. */
-  nt: boolean;
-}
-
-const M = 5, K = 7, N = 3;
-const MATMUL_CASES: MatMulCase[] = [
-  { name: "matMul 2-D", fn: matMul, batch: [], nt: false },
-  { name: "batchMatMulNT rank 3", fn: batchMatMulNT, batch: [2], nt: true },
-  { name: "batchMatMulNT rank 4", fn: batchMatMulNT, batch: [2, 3], nt: true },
-  { name: "batchMatMul rank 3", fn: batchMatMul, batch: [2], nt: false },
-  { name: "batchMatMul rank 4", fn: batchMatMul, batch: [2, 3], nt: false },
-];
-
 function withRoute<T>(next: "fast" | "plain", f: () => T): T {
   const before = matMulRoute();
   setMatMulRoute(next);
@@ -275,37 +259,104 @@ function withRoute<T>(next: "fast" | "plain", f: () => T): T {
   }
 }
 
-function matMulValueAndGrads(c: MatMulCase, a: tf.Tensor, b: tf.Tensor, dy: tf.Tensor): Float32Array[] {
-  const y = c.fn(a, b);
-  const [da, db] = tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.sum(tf.mul(c.fn(x, w), dy)))([a, b]);
-  return [y, da!, db!].map((t) => t.dataSync() as Float32Array);
+const M = 5, K = 7, N = 3;
+
+Deno.test("matMul(): both routes equal a float64 reference, values and gradients", () => {
+  const prng = new Prng(20);
+  const aValues = randn(M * K, prng);
+  const bValues = randn(K * N, prng);
+  const dyValues = randn(M * N, prng);
+  const [a, b, dy] = [tf.tensor2d(aValues, [M, K]), tf.tensor2d(bValues, [K, N]), tf.tensor2d(dyValues, [M, N])];
+  const expected = [
+    refMatMul(aValues, bValues, 1, M, K, N, false, false), // y = a·b
+    refMatMul(dyValues, bValues, 1, M, N, K, false, true), // dA = dy·bᵀ
+    refMatMul(aValues, dyValues, 1, K, M, N, true), // dB = aᵀ·dy
+  ];
+  for (const r of ["fast", "plain"] as const) {
+    const got = withRoute(r, () => {
+      const [da, db] = tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.sum(tf.mul(matMul(x, w), dy)))([a, b]);
+      return [matMul(a, b), da!, db!].map((t) => t.dataSync());
+    });
+    ["value", "grad a", "grad b"].forEach((what, i) =>
+      assertAllClose(got[i]!, expected[i]!, { atol: 1e-5, rtol: 1e-4, what: `${r} ${what}` })
+    );
+  }
+});
+
+/** Values and gradients of `f` against the same function written with tfjs's own ops and autodiff. */
+function compareWithAutodiff(
+  f: (...xs: tf.Tensor[]) => tf.Tensor,
+  reference: (...xs: tf.Tensor[]) => tf.Tensor,
+  inputs: tf.Tensor[],
+  what: string,
+): void {
+  const prng = new Prng(41);
+  const dy = tf.tensor(randn(reference(...inputs).size, prng), reference(...inputs).shape);
+  const loss = (g: (...xs: tf.Tensor[]) => tf.Tensor) => (...xs: tf.Tensor[]) => tf.sum(tf.mul(g(...xs), dy));
+  const expected = [reference(...inputs), ...tf.grads(loss(reference))(inputs)].map((t) => t.dataSync());
+  for (const r of ["fast", "plain"] as const) {
+    const got = withRoute(r, () => [f(...inputs), ...tf.grads(loss(f))(inputs)].map((t) => t.dataSync()));
+    got.forEach((g, i) =>
+      assertAllClose(g, expected[i]!, { atol: 1e-5, rtol: 1e-4, what: `${what} (${r}) output ${i}` })
+    );
+  }
 }
 
-for (const c of MATMUL_CASES) {
-  Deno.test(`${c.name}: fast route equals plain tf.matMul and a float64 reference, values and gradients`, () => {
-    const prng = new Prng(20 + c.batch.length);
-    const nb = c.batch.reduce((x, y) => x * y, 1);
-    const aValues = randn(nb * M * K, prng);
-    const bValues = randn(nb * K * N, prng);
-    const dyValues = randn(nb * M * N, prng);
-    const a = tf.tensor(aValues, [...c.batch, M, K]);
-    const b = tf.tensor(bValues, [...c.batch, ...(c.nt ? [N, K] : [K, N])]);
-    const dy = tf.tensor(dyValues, [...c.batch, M, N]);
-    const fast = withRoute("fast", () => matMulValueAndGrads(c, a, b, dy));
-    const plain = withRoute("plain", () => matMulValueAndGrads(c, a, b, dy));
-    // y = a·b; dA = dy·bᵀ; dB = aᵀ·dy (stored as dyᵀ·a when b is [N, K])
-    const y = refMatMul(aValues, bValues, nb, M, K, N, false, c.nt);
-    const da = refMatMul(dyValues, bValues, nb, M, N, K, false, !c.nt);
-    const db = c.nt
-      ? refMatMul(dyValues, aValues, nb, N, M, K, true, false)
-      : refMatMul(aValues, dyValues, nb, K, M, N, true);
-    const expected = [y, da, db];
-    ["value", "grad a", "grad b"].forEach((what, i) => {
-      assertAllClose(fast[i]!, expected[i]!, { atol: 1e-5, rtol: 1e-4, what: `fast ${what}` });
-      assertAllClose(fast[i]!, plain[i]!, { atol: 1e-5, rtol: 1e-4, what: `fast vs plain ${what}` });
-    });
-  });
-}
+Deno.test("linear() and projectHeads() equal tfjs autodiff of x·w + b, values and every gradient", () => {
+  const prng = new Prng(21);
+  const [B, T, D, H] = [2, 3, 8, 2];
+  const x = tf.tensor2d(randn(B * T * D, prng), [B * T, D]);
+  const w = tf.tensor2d(randn(D * D, prng), [D, D]);
+  const b = tf.tensor1d(randn(D, prng));
+  const affine = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+    tf.add(tf.matMul(xx as tf.Tensor2D, ww as tf.Tensor2D), bb);
+  compareWithAutodiff(linear, affine, [x, w, b], "linear");
+  compareWithAutodiff(
+    (xx, ww, bb) => projectHeads(xx!, ww!, bb!, B, H),
+    (xx, ww, bb) => tf.transpose(tf.reshape(affine(xx!, ww!, bb!), [B, T, H, D / H]), [0, 2, 1, 3]),
+    [x, w, b],
+    "projectHeads",
+  );
+});
+
+Deno.test("attention() equals tfjs autodiff of softmax(q·kᵀ·scale + mask)·v with merged heads", () => {
+  const prng = new Prng(22);
+  const [B, H, Tq, S, hd] = [2, 3, 4, 6, 5];
+  const q = tf.tensor4d(randn(B * H * Tq * hd, prng), [B, H, Tq, hd]);
+  const k = tf.tensor4d(randn(B * H * S * hd, prng), [B, H, S, hd]);
+  const v = tf.tensor4d(randn(B * H * S * hd, prng), [B, H, S, hd]);
+  const maskValues = new Float32Array(B * S);
+  maskValues.fill(-1e9, 1, 3); // row 0 cannot see keys 1 and 2
+  const mask = tf.tensor4d(maskValues, [B, 1, 1, S]);
+  const scale = 0.37;
+  const reference = (qq: tf.Tensor, kk: tf.Tensor, vv: tf.Tensor) => {
+    const p = tf.softmax(tf.add(tf.mul(tf.matMul(qq, kk, false, true), scale), mask));
+    return tf.reshape(tf.transpose(tf.matMul(p, vv), [0, 2, 1, 3]), [B * Tq, H * hd]);
+  };
+  compareWithAutodiff(
+    (qq, kk, vv) => attention(qq as tf.Tensor4D, kk as tf.Tensor4D, vv as tf.Tensor4D, mask, scale, undefined),
+    reference,
+    [q, k, v],
+    "attention",
+  );
+  // with dropout the probabilities are masked by a seeded mask, identically in the forward and backward pass
+  const drop = (seed: number) => ({ rate: 0.3, prng: new Prng(seed) });
+  const y1 = attention(q, k, v, mask, scale, drop(1)).dataSync();
+  assert.deepEqual(attention(q, k, v, mask, scale, drop(1)).dataSync(), y1);
+  assert.notDeepEqual(attention(q, k, v, mask, scale, drop(2)).dataSync(), y1);
+  const f = (qq: tf.Tensor) => tf.sum(attention(qq as tf.Tensor4D, k, v, mask, scale, drop(1)));
+  const analytic = tf.grad(f)(q).dataSync();
+  const h = 1e-2;
+  const qv = q.dataSync();
+  for (const i of [0, 7, 31]) {
+    const bump = (delta: number) => {
+      const moved = Float32Array.from(qv);
+      moved[i]! += delta;
+      return f(tf.tensor4d(moved, q.shape)).dataSync()[0]!;
+    };
+    assertAllClose([analytic[i]!], [(bump(h) - bump(-h)) / (2 * h)], { atol: 2e-3, rtol: 2e-2, what: `dq[${i}]` });
+  }
+});
 
 /** The BatchMatMul kernels a function issues, as `NN` / `NT` / `TN` / `TT` (inferred from unambiguous shapes). */
 async function matMulKinds(f: () => tf.TensorContainer): Promise<string[]> {
@@ -332,10 +383,18 @@ Deno.test("fast route issues only NN 2-D products and NT batched products, forwa
     new Set(await withRoute("plain", () => matMulKinds(grad2))),
     new Set(["2-D NN", "2-D NT", "2-D TN"]),
   );
-  const a4 = tf.tensor(randn(2 * 3 * M * K, prng), [2, 3, M, K]);
-  const b4 = tf.tensor(randn(2 * 3 * K * N, prng), [2, 3, K, N]);
-  const grad4 = () => tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.sum(batchMatMul(x, w)))([a4, b4]);
-  assert.deepEqual(await withRoute("fast", () => matMulKinds(grad4)), ["4-D NT", "4-D NT", "4-D NT"]);
+  const [B, H, Tq, S, hd] = [2, 3, 4, 6, 5]; // distinct sizes so every product's kind is unambiguous
+  const q = tf.tensor4d(randn(B * H * Tq * hd, prng), [B, H, Tq, hd]);
+  const k = tf.tensor4d(randn(B * H * S * hd, prng), [B, H, S, hd]);
+  const v = tf.tensor4d(randn(B * H * S * hd, prng), [B, H, S, hd]);
+  const mask = tf.zeros([Tq, S]);
+  const gradAttention = () =>
+    tf.grads((x: tf.Tensor, y: tf.Tensor, z: tf.Tensor) =>
+      tf.sum(attention(x as tf.Tensor4D, y as tf.Tensor4D, z as tf.Tensor4D, mask, 1, undefined))
+    )([q, k, v]);
+  const kinds = await withRoute("fast", () => matMulKinds(gradAttention));
+  assert.equal(kinds.length, 7, `expected 2 forward + 5 backward products (one recomputes q·kᵀ), got ${kinds}`);
+  assert.deepEqual(new Set(kinds), new Set(["4-D NT"]));
 });
 
 // ---- gelu, layerNorm, dropout, stopGradient ----

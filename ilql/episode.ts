@@ -189,3 +189,35 @@ export function collate(episodes: readonly EncodedEpisode[], padId: number): Bat
   });
   return batch;
 }
+
+/** Episodes read from JSON Lines, with the optional header line (`{"header": {...}}`) that describes the file. */
+export interface EpisodeFile {
+  header: Record<string, unknown> | null;
+  episodes: Episode[];
+}
+
+/**
+ * Parses JSON Lines of episodes (`{"segments": [...], "terminal": true}` per line; blank lines skipped; the first
+ * line may be `{"header": {...}}`).
+ * @throws a one-line error naming `source` and the line on invalid JSON or a malformed episode
+ */
+export function parseEpisodesJsonl(text: string, source: string): EpisodeFile {
+  const out: EpisodeFile = { header: null, episodes: [] };
+  text.split("\n").forEach((line, i) => {
+    if (line.trim() === "") return;
+    const where = `${source} line ${i + 1}`;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (e) {
+      fail(where, `not valid JSON (${(e as Error).message.split("\n")[0]})`);
+    }
+    if (typeof value === "object" && value !== null && "header" in value) {
+      if (out.header !== null || out.episodes.length > 0) fail(where, "a header is only allowed on the first line");
+      out.header = (value as { header: Record<string, unknown> }).header;
+      return;
+    }
+    out.episodes.push(validateEpisode(value, where));
+  });
+  return out;
+}

@@ -5,6 +5,7 @@ import {
   encodeEpisode,
   encodeSegments,
   type Episode,
+  parseEpisodesJsonl,
   type Segment,
   validateEpisode,
 } from "./episode.ts";
@@ -457,4 +458,40 @@ Deno.test("encodeSegments() gives the prefix of encodeEpisode()'s tokens for eve
   assert.deepEqual(encodeSegments(stateThenAction, tok), [BOS, G, EOS, B, EOA]);
   // the empty dialogue starts with <a> (spec 1.2)
   assert.deepEqual(encodeSegments([], tok), [BOA]);
+});
+
+Deno.test("parseEpisodesJsonl() reads a header and episodes, skipping blank lines", () => {
+  const text = [
+    JSON.stringify({ header: { task: "demo", seed: 3 } }),
+    JSON.stringify({ segments: [{ kind: "action", text: "ab", reward: -1 }], terminal: true }),
+    "",
+    JSON.stringify({
+      segments: [{ kind: "state", text: "c" }, { kind: "action", text: "", reward: 0 }],
+      terminal: false,
+    }),
+  ].join("\n");
+  const file = parseEpisodesJsonl(text, "data.jsonl");
+  assert.deepEqual(file.header, { task: "demo", seed: 3 });
+  assert.equal(file.episodes.length, 2);
+  assert.equal(file.episodes[1]!.terminal, false);
+});
+
+Deno.test("parseEpisodesJsonl() names the file and line of a bad line", () => {
+  const ok = JSON.stringify({ segments: [{ kind: "action", text: "a", reward: 0 }], terminal: true });
+  assert.throws(
+    () => parseEpisodesJsonl(`${ok}\n{"segments": [`, "d.jsonl"),
+    /^Error: d\.jsonl line 2: not valid JSON \(/,
+  );
+  assert.throws(
+    () => parseEpisodesJsonl(`${ok}\n\n{"segments": [{"kind": "state", "text": "a"}], "terminal": true}`, "d.jsonl"),
+    { message: "d.jsonl line 3: episode has no action segment" },
+  );
+  assert.throws(
+    () => parseEpisodesJsonl(`${ok}\n{"header": {}}`, "d.jsonl"),
+    { message: "d.jsonl line 2: a header is only allowed on the first line" },
+  );
+  assert.throws(
+    () => parseEpisodesJsonl('{"segments": [{"kind": "action", "text": "a", "reward": "x"}], "terminal": true}', "d"),
+    { message: "d line 1: segment 0 (action) reward must be a finite number, got x" },
+  );
 });

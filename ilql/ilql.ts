@@ -300,7 +300,7 @@ export function ilqlUpdate(
   for (const batch of microBatches) {
     const stats = tf.tidy(() => {
       const bt = batchTensors(batch);
-      const targetHidden = targetHiddenOf(model, bt, config, drop); // outside the tape: no gradient, less memory
+      const targetHidden = targetHiddenOf(model, bt, config, drop); // outside the tape: no gradient
       const out: { stats?: tf.Tensor1D } = {};
       const { grads } = tf.variableGrads(() => {
         const t = lossTerms(model, bt, config, drop, targetHidden);

@@ -1,15 +1,20 @@
 /**
- * Tensor building blocks shared by every model: matmuls routed to the backend's fast path, linear layers, layer
- * norm, GELU, dropout and stop-gradient.
+ * Tensor building blocks shared by every model: matmuls routed to the backend's fast path, linear layers, head
+ * projections, attention, layer norm, GELU, dropout and stop-gradient.
  *
  * Why the matmul route exists: tfjs-backend-wasm sends a matmul to XNNPACK only when it is 2-D with no transpose
  * flag; every default backward matmul and every batched matmul falls back to a scalar loop 25-50x slower
- * (shared notes backend.md). In `fast` mode 2-D products and their gradients are issued as plain NN calls with
- * explicit transposes, and batched products as NT calls, whose scalar loop walks contiguous memory.
+ * (shared notes backend.md). In `fast` mode 2-D products are issued as plain NN calls with explicit transposes,
+ * and batched products as NT calls, whose scalar loop walks contiguous memory. `plain` passes transpose flags.
+ *
+ * Why the ops have hand-written gradients: tfjs keeps every tensor a forward pass creates until the gradient is
+ * done, and the wasm heap stops at 4 GiB. Each op here computes its forward pass inside `tf.tidy` and keeps only
+ * what its backward pass needs (inputs, or a seed to regenerate a dropout mask); attention recomputes its
+ * probabilities in the backward pass instead of storing them.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Prng } from "./prng.ts";
+import { Prng } from "./prng.ts";
 
 let route: "fast" | "plain" = "plain";
 
@@ -30,73 +35,102 @@ function swapLast(t: tf.Tensor): tf.Tensor {
   return tf.transpose(t, perm);
 }
 
-const matMulFast = tf.customGrad((a, b, save) => {
-  const x = a as tf.Tensor2D;
-  const w = b as tf.Tensor2D;
+/**
+ * Runs a backward pass in its own tidy. The engine calls custom gradient functions outside any tidy and keeps
+ * everything they create until the whole backward pass ends; freeing intermediates per op bounds its memory.
+ */
+function lean(
+  f: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[],
+): (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[] {
+  return (dy, saved) => tf.tidy(() => f(dy, saved));
+}
+
+// ---- raw products (no gradient of their own; used inside the ops below) ----
+
+/** 2-D a·b. */
+function mmNN(a: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
+  return tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D);
+}
+
+/** 2-D a·bᵀ. */
+function mmNT(a: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
+  return route === "fast" ? mmNN(a, tf.transpose(b)) : tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, false, true);
+}
+
+/** 2-D aᵀ·b. */
+function mmTN(a: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
+  return route === "fast" ? mmNN(tf.transpose(a), b) : tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, true, false);
+}
+
+/** Batched a·bᵀ. */
+function bmmNT(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  return tf.matMul(a, b, false, true);
+}
+
+/** Batched a·b. */
+function bmmNN(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  return route === "fast" ? tf.matMul(a, swapLast(b), false, true) : tf.matMul(a, b);
+}
+
+/** Batched aᵀ·b. */
+function bmmTN(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  return route === "fast" ? tf.matMul(swapLast(a), swapLast(b), false, true) : tf.matMul(a, b, true, false);
+}
+
+// ---- linear maps ----
+
+const matMulOp = tf.customGrad((a, b, save) => {
+  const [x, w] = [a as tf.Tensor, b as tf.Tensor];
   (save as tf.GradSaveFunc)([x, w]);
   return {
-    value: tf.matMul(x, w), // [M, N]
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
-      return [
-        tf.matMul(dy as tf.Tensor2D, tf.transpose(sw)), // [M, K]
-        tf.matMul(tf.transpose(sx), dy as tf.Tensor2D), // [K, N]
-      ];
-    },
-  };
-});
-
-const batchMatMulNTFast = tf.customGrad((a, b, save) => {
-  const x = a as tf.Tensor;
-  const y = b as tf.Tensor;
-  (save as tf.GradSaveFunc)([x, y]);
-  return {
-    value: tf.matMul(x, y, false, true), // [..., M, N]
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [sx, sy] = saved as [tf.Tensor, tf.Tensor];
-      return [
-        tf.matMul(dy, swapLast(sy), false, true), // dA = dy·B: [..., M, K]
-        tf.matMul(swapLast(dy), swapLast(sx), false, true), // dB = dyᵀ·A: [..., N, K]
-      ];
-    },
+    value: mmNN(x, w), // [M, N]
+    gradFunc: lean((dy, saved) => [mmNT(dy, saved[1]!), mmTN(saved[0]!, dy)]),
   };
 });
 
 /** `a[M,K] · b[K,N]` → `[M,N]`. */
 export function matMul(a: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
-  return (route === "fast" ? matMulFast(a, b) : tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D)) as tf.Tensor2D;
+  return matMulOp(a, b) as tf.Tensor2D;
 }
 
-/** Batched `a[...,M,K] · b[...,N,K]ᵀ` → `[...,M,N]`. */
-export function batchMatMulNT(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  return route === "fast" ? batchMatMulNTFast(a, b) : tf.matMul(a, b, false, true);
-}
-
-/** Batched `a[...,M,K] · b[...,K,N]` → `[...,M,N]`. */
-export function batchMatMul(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  return route === "fast" ? batchMatMulNTFast(a, swapLast(b)) : tf.matMul(a, b);
-}
+const linearOp = tf.customGrad((a, b, c, save) => {
+  const [x, w, bias] = [a as tf.Tensor, b as tf.Tensor, c as tf.Tensor];
+  (save as tf.GradSaveFunc)([x, w]);
+  return {
+    value: tf.tidy(() => tf.add(mmNN(x, w), bias)), // [N, M]
+    gradFunc: lean((dy, saved) => [mmNT(dy, saved[1]!), mmTN(saved[0]!, dy), tf.sum(dy, 0)]),
+  };
+});
 
 /** `x[N,K] · w[K,M] + bias[M]`. */
-export function linear(x: tf.Tensor, w: tf.Tensor, bias?: tf.Tensor): tf.Tensor2D {
-  const y = matMul(x, w); // [N, M]
-  return bias === undefined ? y : tf.add(y, bias);
+export function linear(x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor): tf.Tensor2D {
+  return linearOp(x, w, bias) as tf.Tensor2D;
 }
 
-/** Layer norm over the last axis (eps 1e-5, as GPT-2). */
-export function layerNorm(x: tf.Tensor, gain: tf.Tensor, bias: tf.Tensor): tf.Tensor {
-  const centred = tf.sub(x, tf.mean(x, -1, true)); // [..., D]
-  const variance = tf.mean(tf.square(centred), -1, true); // [..., 1]
-  return tf.add(tf.mul(tf.mul(centred, tf.rsqrt(tf.add(variance, 1e-5))), gain), bias);
+/**
+ * A linear map straight into attention heads: `x[B·T, D] · w + bias` laid out as `[B, H, T, D/H]`, without
+ * keeping the `[B·T, D]` intermediate.
+ */
+export function projectHeads(x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor, batch: number, heads: number): tf.Tensor4D {
+  const T = x.shape[0]! / batch;
+  const D = w.shape[1]!;
+  const op = tf.customGrad((a, b, c, save) => {
+    const [input, weight, b0] = [a as tf.Tensor, b as tf.Tensor, c as tf.Tensor];
+    (save as tf.GradSaveFunc)([input, weight]);
+    return {
+      value: tf.tidy(() =>
+        tf.transpose(tf.reshape(tf.add(mmNN(input, weight), b0), [batch, T, heads, D / heads]), [0, 2, 1, 3])
+      ),
+      gradFunc: lean((dy, saved) => {
+        const flat = tf.reshape(tf.transpose(dy, [0, 2, 1, 3]), [batch * T, D]); // [B·T, D]
+        return [mmNT(flat, saved[1]!), mmTN(saved[0]!, flat), tf.sum(flat, 0)];
+      }),
+    };
+  });
+  return op(x, w, bias) as tf.Tensor4D;
 }
 
-const GELU_2C = 2 * Math.sqrt(2 / Math.PI);
-
-/** GELU (tanh form) written as x·sigmoid(2z): the same function, but wasm's Sigmoid is 10x faster than Tanh. */
-export function gelu(x: tf.Tensor): tf.Tensor {
-  const twoZ = tf.mul(x, tf.add(tf.mul(tf.square(x), GELU_2C * 0.044715), GELU_2C)); // 2·√(2/π)·(x + 0.044715x³)
-  return tf.mul(x, tf.sigmoid(twoZ));
-}
+// ---- attention ----
 
 /** Dropout settings for one forward pass; absent means evaluation mode. */
 export interface DropoutContext {
@@ -106,20 +140,133 @@ export interface DropoutContext {
   prng: Prng;
 }
 
-const applyMask = tf.customGrad((x, mask, save) => {
-  (save as tf.GradSaveFunc)([mask as tf.Tensor]);
+function dropoutMask(seed: number, rate: number, shape: number[]): tf.Tensor {
+  const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  new Prng(seed).fillDropoutMask(values, rate);
+  return tf.tensor(values, shape);
+}
+
+/**
+ * Causal multi-head attention: softmax(q·kᵀ·scale + mask) (with dropout on the probabilities) times v, heads merged
+ * back into `[B·Tq, H·hd]`. Keeps q, k, v and a dropout seed; the backward pass recomputes the probabilities.
+ * @param q `[B, H, Tq, hd]`
+ * @param k `[B, H, S, hd]`
+ * @param v `[B, H, S, hd]`
+ * @param mask additive, broadcastable to `[B, H, Tq, S]` (gets no gradient)
+ */
+export function attention(
+  q: tf.Tensor4D,
+  k: tf.Tensor4D,
+  v: tf.Tensor4D,
+  mask: tf.Tensor,
+  scale: number,
+  drop: DropoutContext | undefined,
+): tf.Tensor2D {
+  const [B, H, Tq, hd] = q.shape;
+  const S = k.shape[2];
+  const rate = drop?.rate ?? 0;
+  const seed = rate > 0 ? drop!.prng.nextUint32() : 0;
+  const probsOf = (sq: tf.Tensor, sk: tf.Tensor, m: tf.Tensor) => tf.softmax(tf.add(tf.mul(bmmNT(sq, sk), scale), m));
+  const op = tf.customGrad((a, b, c, d, save) => {
+    const [sq, sk, sv, m] = [a as tf.Tensor, b as tf.Tensor, c as tf.Tensor, d as tf.Tensor];
+    (save as tf.GradSaveFunc)([sq, sk, sv, m]);
+    return {
+      value: tf.tidy(() => {
+        let p = probsOf(sq, sk, m); // [B, H, Tq, S]
+        if (rate > 0) p = tf.mul(p, dropoutMask(seed, rate, [B, H, Tq, S]));
+        return tf.reshape(tf.transpose(bmmNN(p, sv), [0, 2, 1, 3]), [B * Tq, H * hd]); // [B·Tq, D]
+      }),
+      gradFunc: lean((dy, saved) => {
+        const [xq, xk, xv, xm] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+        const dOut = tf.transpose(tf.reshape(dy, [B, Tq, H, hd]), [0, 2, 1, 3]); // [B, H, Tq, hd]
+        const p = probsOf(xq, xk, xm); // [B, H, Tq, S]
+        const keep = rate > 0 ? dropoutMask(seed, rate, [B, H, Tq, S]) : null;
+        const dv = bmmTN(keep ? tf.mul(p, keep) : p, dOut); // [B, H, S, hd]
+        let dp = bmmNT(dOut, xv); // [B, H, Tq, S]
+        if (keep) dp = tf.mul(dp, keep);
+        const ds = tf.mul(tf.mul(p, tf.sub(dp, tf.sum(tf.mul(dp, p), -1, true))), scale); // [B, H, Tq, S]
+        return [bmmNN(ds, xk), bmmTN(ds, xq), dv, tf.zerosLike(xm)];
+      }),
+    };
+  });
+  return op(q, k, v, mask) as tf.Tensor2D;
+}
+
+// ---- normalisation and activation ----
+
+function normalise(x: tf.Tensor): { xHat: tf.Tensor; invStd: tf.Tensor } {
+  const centred = tf.sub(x, tf.mean(x, -1, true)); // [..., D]
+  const invStd = tf.rsqrt(tf.add(tf.mean(tf.square(centred), -1, true), 1e-5)); // [..., 1]
+  return { xHat: tf.mul(centred, invStd), invStd };
+}
+
+const layerNormOp = tf.customGrad((x, gain, bias, save) => {
+  const [input, g, b] = [x as tf.Tensor, gain as tf.Tensor, bias as tf.Tensor];
+  (save as tf.GradSaveFunc)([input, g]);
   return {
-    value: tf.mul(x as tf.Tensor, mask as tf.Tensor),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.mul(dy, saved[0]!), tf.zerosLike(saved[0]!)],
+    value: tf.tidy(() => tf.add(tf.mul(normalise(input).xHat, g), b)), // [..., D]
+    gradFunc: lean((dy, saved) => {
+      const [sx, sg] = saved as [tf.Tensor, tf.Tensor];
+      const { xHat, invStd } = normalise(sx);
+      const rows = dy.size / dy.shape[dy.rank - 1]!;
+      const flatDy = tf.reshape(dy, [rows, -1]);
+      const dxHat = tf.mul(dy, sg); // [..., D]
+      const dx = tf.mul(
+        tf.sub(tf.sub(dxHat, tf.mean(dxHat, -1, true)), tf.mul(xHat, tf.mean(tf.mul(dxHat, xHat), -1, true))),
+        invStd,
+      );
+      return [dx, tf.sum(tf.mul(flatDy, tf.reshape(xHat, [rows, -1])), 0), tf.sum(flatDy, 0)];
+    }),
   };
 });
 
-/** Inverted dropout with a mask drawn from the context's seeded generator; identity without a context. */
+/** Layer norm over the last axis (eps 1e-5, as GPT-2). */
+export function layerNorm(x: tf.Tensor, gain: tf.Tensor, bias: tf.Tensor): tf.Tensor {
+  return layerNormOp(x, gain, bias) as tf.Tensor;
+}
+
+const GELU_2C = 2 * Math.sqrt(2 / Math.PI);
+const GELU_K = 0.044715;
+
+function geluSigmoid(x: tf.Tensor): tf.Tensor {
+  return tf.sigmoid(tf.mul(x, tf.add(tf.mul(tf.square(x), GELU_2C * GELU_K), GELU_2C))); // σ(2z), 2z = 2c(x + kx³)
+}
+
+const geluOp = tf.customGrad((x, save) => {
+  const input = x as tf.Tensor;
+  (save as tf.GradSaveFunc)([input]);
+  return {
+    value: tf.tidy(() => tf.mul(input, geluSigmoid(input))),
+    gradFunc: lean((dy, saved) => {
+      const sx = saved[0]!;
+      const s = geluSigmoid(sx);
+      // d/dx x·σ(2z) = σ + x·σ(1−σ)·2c(1 + 3k·x²)
+      const dz = tf.add(tf.mul(tf.square(sx), 3 * GELU_K * GELU_2C), GELU_2C);
+      return tf.mul(dy, tf.add(s, tf.mul(tf.mul(sx, tf.mul(s, tf.sub(1, s))), dz)));
+    }),
+  };
+});
+
+/** GELU (tanh form) written as x·sigmoid(2z): the same function, but wasm's Sigmoid is 10x faster than Tanh. */
+export function gelu(x: tf.Tensor): tf.Tensor {
+  return geluOp(x) as tf.Tensor;
+}
+
+// ---- dropout and stop-gradient ----
+
+/**
+ * Inverted dropout with a mask drawn from the context's seeded generator; identity without a context. The mask is
+ * regenerated from its seed in the backward pass rather than stored.
+ */
 export function dropout(x: tf.Tensor, context: DropoutContext | undefined): tf.Tensor {
   if (context === undefined || context.rate === 0) return x;
-  const values = new Float32Array(x.size);
-  context.prng.fillDropoutMask(values, context.rate);
-  return applyMask(x, tf.tensor(values, x.shape)) as tf.Tensor;
+  const { rate } = context;
+  const seed = context.prng.nextUint32();
+  const op = tf.customGrad((input) => ({
+    value: tf.tidy(() => tf.mul(input as tf.Tensor, dropoutMask(seed, rate, x.shape))),
+    gradFunc: lean((dy) => tf.mul(dy, dropoutMask(seed, rate, x.shape))),
+  }));
+  return op(x) as tf.Tensor;
 }
 
 const stopGradientOp = tf.customGrad((x) => ({

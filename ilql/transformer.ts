@@ -8,7 +8,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { batchMatMul, batchMatMulNT, dropout, type DropoutContext, gelu, layerNorm, linear } from "./ops.ts";
+import { attention, dropout, type DropoutContext, gelu, layerNorm, linear, projectHeads } from "./ops.ts";
 import type { Prng } from "./prng.ts";
 
 /** Sizes of a transformer. */
@@ -103,15 +103,9 @@ function causalMask(T: number): tf.Tensor2D {
   return mask;
 }
 
-function toHeads(x: tf.Tensor, B: number, T: number, H: number): tf.Tensor4D {
-  const hd = x.shape[1]! / H;
-  return tf.transpose(tf.reshape(x, [B, T, H, hd]), [0, 2, 1, 3]); // [B, H, T, hd]
-}
-
 interface BlockInput {
   x: tf.Tensor2D; // [B·Tq, D]
   B: number;
-  Tq: number;
   /** Additive attention mask broadcastable to [B, H, Tq, S]. */
   mask: tf.Tensor;
   past?: { keys: tf.Tensor4D; values: tf.Tensor4D };
@@ -119,22 +113,18 @@ interface BlockInput {
 }
 
 function block(w: TrunkWeights, i: number, shape: TransformerShape, inp: BlockInput) {
-  const { B, Tq, mask } = inp;
+  const { B, mask } = inp;
   const H = shape.heads;
-  const h = `h${i}`;
-  const g = (name: string) => w[`${h}.${name}`]!;
+  const g = (name: string) => w[`h${i}.${name}`]!;
   const a = layerNorm(inp.x, g("ln1.g"), g("ln1.b")); // [B·Tq, D]
-  const scale = 1 / Math.sqrt(shape.width / H);
-  const q = toHeads(tf.mul(linear(a, g("attn.q.w"), g("attn.q.b")), scale), B, Tq, H); // [B, H, Tq, hd]
-  let k = toHeads(linear(a, g("attn.k.w"), g("attn.k.b")), B, Tq, H); // [B, H, Tq, hd]
-  let v = toHeads(linear(a, g("attn.v.w"), g("attn.v.b")), B, Tq, H); // [B, H, Tq, hd]
+  const q = projectHeads(a, g("attn.q.w"), g("attn.q.b"), B, H); // [B, H, Tq, hd]
+  let k = projectHeads(a, g("attn.k.w"), g("attn.k.b"), B, H); // [B, H, Tq, hd]
+  let v = projectHeads(a, g("attn.v.w"), g("attn.v.b"), B, H); // [B, H, Tq, hd]
   if (inp.past) {
     k = tf.concat([inp.past.keys, k], 2); // [B, H, S, hd]
     v = tf.concat([inp.past.values, v], 2); // [B, H, S, hd]
   }
-  const scores = tf.add(batchMatMulNT(q, k), mask); // [B, H, Tq, S]
-  const probs = dropout(tf.softmax(scores), inp.dropout); // [B, H, Tq, S]
-  const y = tf.reshape(tf.transpose(batchMatMul(probs, v), [0, 2, 1, 3]), [B * Tq, shape.width]); // [B·Tq, D]
+  const y = attention(q, k, v, mask, 1 / Math.sqrt(shape.width / H), inp.dropout); // [B·Tq, D]
   let x = tf.add(inp.x, dropout(linear(y, g("attn.proj.w"), g("attn.proj.b")), inp.dropout)); // [B·Tq, D]
   const m = gelu(linear(layerNorm(x, g("ln2.g"), g("ln2.b")), g("mlp.fc.w"), g("mlp.fc.b"))); // [B·Tq, 4D]
   x = tf.add(x, dropout(linear(m, g("mlp.proj.w"), g("mlp.proj.b")), inp.dropout)); // [B·Tq, D]
@@ -170,7 +160,7 @@ export function forward(
   const mask = causalMask(T);
   const cache: KVCache = { keys: [], values: [], length: T };
   for (let i = 0; i < shape.layers; i++) {
-    const out = block(w, i, shape, { x, B, Tq: T, mask, dropout: options.dropout });
+    const out = block(w, i, shape, { x, B, mask, dropout: options.dropout });
     x = out.x;
     if (options.cache) {
       cache.keys.push(out.keys);
@@ -201,7 +191,7 @@ export function decodeStep(
   const next: KVCache = { keys: [], values: [], length: cache.length + 1 };
   for (let i = 0; i < shape.layers; i++) {
     const past = { keys: cache.keys[i]!, values: cache.values[i]! };
-    const out = block(w, i, shape, { x, B, Tq: 1, mask: keyMask, past, dropout: undefined });
+    const out = block(w, i, shape, { x, B, mask: keyMask, past, dropout: undefined });
     x = out.x;
     next.keys.push(out.keys);
     next.values.push(out.values);

@@ -12,6 +12,8 @@ export interface StepResult {
   /** Reward of the agent utterance just played. */
   reward: number;
   done: boolean;
+  /** Task-specific facts about the step (e.g. `invalid: true` for a guess outside the word list). */
+  info?: Record<string, number | boolean | string>;
 }
 
 /** A multi-turn text environment (the reference's `Language_Environment`). */
@@ -25,11 +27,22 @@ export interface LanguageEnv {
 /** Something that answers a batch of dialogue histories with one utterance each. */
 export type BatchPolicy = (histories: readonly Segment[][]) => string[];
 
-/** Plays one episode per environment with a batched policy; returns each episode's segments and return. */
-export function rollout(envs: readonly LanguageEnv[], policy: BatchPolicy, maxTurns = 100) {
+/** One played episode. */
+export interface Rollout {
+  segments: Segment[];
+  return: number;
+  /** False when `maxTurns` cut the episode off. */
+  done: boolean;
+  /** The `info` of each step. */
+  infos: Array<NonNullable<StepResult["info"]>>;
+}
+
+/** Plays one episode per environment with a batched policy; returns each episode's segments, return and infos. */
+export function rollout(envs: readonly LanguageEnv[], policy: BatchPolicy, maxTurns = 100): Rollout[] {
   const histories = envs.map((env) => env.reset());
   const returns = envs.map(() => 0);
   const live = envs.map(() => true);
+  const infos: Array<Rollout["infos"]> = envs.map(() => []);
   for (let turn = 0; turn < maxTurns && live.some(Boolean); turn++) {
     const ids = live.flatMap((on, i) => (on ? [i] : []));
     const actions = policy(ids.map((i) => histories[i]!));
@@ -37,8 +50,9 @@ export function rollout(envs: readonly LanguageEnv[], policy: BatchPolicy, maxTu
       const result = envs[i]!.step(actions[j]!);
       histories[i]!.push({ kind: "action", text: actions[j]!, reward: result.reward }, ...result.segments);
       returns[i]! += result.reward;
+      infos[i]!.push(result.info ?? {});
       if (result.done) live[i] = false;
     });
   }
-  return histories.map((segments, i) => ({ segments, return: returns[i]!, done: !live[i] }));
+  return histories.map((segments, i) => ({ segments, return: returns[i]!, done: !live[i], infos: infos[i]! }));
 }

@@ -14,7 +14,11 @@ import type { LanguageEnv, StepResult } from "../task.ts";
 /** Letters only; every utterance of the task is lowercase. */
 export const STITCH_TOKENIZER = new CharTokenizer({ alphabet: "abcdefghijklmnopqrstuvwxyz" });
 
-const MIX: Array<[string, string, number]> = [["up", "no", 0.35], ["dn", "ok", 0.35], ["dn", "no", 0.25], ["up", "ok", 0.05]];
+const MIX: Array<[string, string, number]> = [["up", "no", 0.35], ["dn", "ok", 0.35], ["dn", "no", 0.25], [
+  "up",
+  "ok",
+  0.05,
+]];
 
 /** The environment: deterministic, two turns. */
 export class StitchEnv implements LanguageEnv {
@@ -27,7 +31,9 @@ export class StitchEnv implements LanguageEnv {
 
   step(action: string): StepResult {
     this.#turn++;
-    if (this.#turn === 1) return { segments: [{ kind: "state", text: "mid" }], reward: action === "up" ? 0 : -1, done: false };
+    if (this.#turn === 1) {
+      return { segments: [{ kind: "state", text: "mid" }], reward: action === "up" ? 0 : -1, done: false };
+    }
     if (this.#turn === 2) return { segments: [], reward: action === "ok" ? 0 : -1, done: true };
     throw new Error("StitchEnv episode is over");
   }
