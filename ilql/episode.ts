@@ -194,6 +194,8 @@ export function collate(episodes: readonly EncodedEpisode[], padId: number): Bat
 export interface EpisodeFile {
   header: Record<string, unknown> | null;
   episodes: Episode[];
+  /** The 1-based line of each episode, for error messages. */
+  lines: number[];
 }
 
 /**
@@ -202,7 +204,7 @@ export interface EpisodeFile {
  * @throws a one-line error naming `source` and the line on invalid JSON or a malformed episode
  */
 export function parseEpisodesJsonl(text: string, source: string): EpisodeFile {
-  const out: EpisodeFile = { header: null, episodes: [] };
+  const out: EpisodeFile = { header: null, episodes: [], lines: [] };
   text.split("\n").forEach((line, i) => {
     if (line.trim() === "") return;
     const where = `${source} line ${i + 1}`;
@@ -218,6 +220,7 @@ export function parseEpisodesJsonl(text: string, source: string): EpisodeFile {
       return;
     }
     out.episodes.push(validateEpisode(value, where));
+    out.lines.push(i + 1);
   });
   return out;
 }

@@ -1,0 +1,81 @@
+/**
+ * Token-level values of given utterances, for diagnostics such as the Wordle Q-ranking of the paper (section 5):
+ * for a dialogue history and the agent utterance that follows it, the Q values of each of the utterance's action
+ * tokens (its text tokens and the closing `</a>`), from the online Q heads and from the target heads (Q̄, the min of
+ * the two, which decoding and the V target use).
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { encodeSegments, type Segment } from "./episode.ts";
+import { applyHead, type IlqlModel } from "./model.ts";
+import { selectAt } from "./loss.ts";
+import type { Tokenizer } from "./tokenizer.ts";
+import { forward } from "./transformer.ts";
+
+/** Values of one utterance's action tokens, in order. */
+export interface UtteranceValues {
+  /** min of the target Q heads at each action token. */
+  qBar: number[];
+  /** min of the online Q heads at each action token. */
+  q: number[];
+  /** V at the state before each action token. */
+  v: number[];
+}
+
+/**
+ * Q values of `utterance` said after `history`, for each item (computed in one batch, evaluation mode).
+ * @throws when a sequence is longer than the model's context
+ */
+export function utteranceValues(
+  model: IlqlModel,
+  tokenizer: Tokenizer,
+  items: ReadonlyArray<{ history: readonly Segment[]; utterance: string }>,
+): UtteranceValues[] {
+  if (items.length === 0) return [];
+  const sequences = items.map(({ history, utterance }) => {
+    const prefix = encodeSegments(history, tokenizer);
+    const action = [...tokenizer.encode(utterance), tokenizer.special.eoa];
+    return { tokens: [...prefix, ...action], start: prefix.length - 1, count: action.length };
+  });
+  const B = sequences.length;
+  const T = Math.max(...sequences.map((s) => s.tokens.length));
+  if (T > model.shape.context) {
+    throw new Error(`sequence of ${T} tokens exceeds the model context of ${model.shape.context}`);
+  }
+  const flat = new Int32Array(B * T).fill(tokenizer.special.pad);
+  const positions: number[] = [];
+  const actions: number[] = [];
+  sequences.forEach((s, b) => {
+    flat.set(s.tokens, b * T);
+    for (let j = 0; j < s.count; j++) {
+      positions.push(b * T + s.start + j); // the hidden state here chooses tokens[start + j + 1]
+      actions.push(s.tokens[s.start + j + 1]!);
+    }
+  });
+  const out = tf.tidy(() => {
+    const tokens = tf.tensor2d(flat, [B, T], "int32");
+    const index = tf.tensor1d(positions, "int32");
+    const chosen = tf.tensor1d(actions, "int32");
+    const h = tf.gather(forward(model.trunk("value")!, model.shape, tokens).hidden, index); // [N, D]
+    const target = model.trunk("target");
+    const hT = target === null ? h : tf.gather(forward(target, model.shape, tokens).hidden, index); // [N, D]
+    const q = tf.minimum(
+      selectAt(applyHead(model.heads.q1, h), chosen),
+      selectAt(applyHead(model.heads.q2, h), chosen),
+    );
+    const qBar = tf.minimum(
+      selectAt(applyHead(model.heads.targetQ1, hT), chosen),
+      selectAt(applyHead(model.heads.targetQ2, hT), chosen),
+    );
+    return tf.stack([qBar, q, tf.reshape(applyHead(model.heads.v, h), [-1])]); // [3, N]
+  });
+  const values = out.arraySync() as number[][];
+  out.dispose();
+  let offset = 0;
+  return sequences.map((s) => {
+    const slice = (row: number[]) => row.slice(offset, offset + s.count);
+    const result = { qBar: slice(values[0]!), q: slice(values[1]!), v: slice(values[2]!) };
+    offset += s.count;
+    return result;
+  });
+}

@@ -1,0 +1,24 @@
+/**
+ * `deno task data <task> …`: writes a task's offline datasets (seeded, JSON Lines with a header line).
+ * @module
+ */
+import { runMain, UsageError } from "../ilql/cli.ts";
+import { WORDLE_DATA_HELP, wordleData } from "./wordle/cli.ts";
+
+const COMMANDS: Record<string, { help: string; run: (args: string[]) => Promise<string> }> = {
+  wordle: { help: WORDLE_DATA_HELP, run: wordleData },
+};
+
+async function main() {
+  const [task, ...rest] = Deno.args;
+  if (task === undefined || task === "--help" || task === "-h") {
+    console.log(`deno task data <task> … (tasks: ${Object.keys(COMMANDS).join(", ")}); deno task data <task> --help`);
+    return;
+  }
+  const command = COMMANDS[task];
+  if (command === undefined) throw new UsageError(`unknown task '${task}' (${Object.keys(COMMANDS).join(", ")})`);
+  if (rest.includes("--help") || rest.includes("-h")) return console.log(command.help);
+  console.log(await command.run(rest));
+}
+
+if (import.meta.main) await runMain(main);

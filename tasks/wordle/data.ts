@@ -1,0 +1,156 @@
+/**
+ * Wordle episodes and offline datasets (spec 8.1.3). A game is serialised as the reference does: the agent speaks
+ * first, each guess is an action (−1, or 0 for the solving guess) followed by its colours as a state segment; an
+ * invalid guess gets no colours.
+ *
+ * - `mixedDataset`: the natural setting, games of a per-move mixture of a random word (50 %) and a random
+ *   consistent word (50 %).
+ * - `lavaDataset`: the paper's section-5 dataset. Per iteration: one expert game (information player); if it
+ *   lasts more than three guesses, five continuations from its state after two guesses that repeat one of those two
+ *   words until the game is lost ("lava"); and five mixture games. Episodes carry `meta` for the Q-ranking
+ *   diagnostic: `kind` (expert, adversarial, suboptimal), the answer, and the branch state/action pairs.
+ * @module
+ */
+import type { Episode, Segment } from "../../ilql/episode.ts";
+import type { Prng } from "../../ilql/prng.ts";
+import { type ColourRule, coloursText, MAX_GUESSES, parseColours, type Turn, WordleEnv } from "./game.ts";
+import { ConsistentPlayer, InfoPlayer, MixturePlayer, type Player, RandomPlayer, RepeatPlayer } from "./players.ts";
+
+/** Diagnostic metadata of a lava-dataset episode. */
+export interface WordleMeta {
+  kind: "expert" | "adversarial" | "suboptimal" | "mixed";
+  answer: string;
+  /** Guesses before the branch point (two for the lava branch) and the guess played there. */
+  branch?: { before: string[]; action: string };
+}
+
+/** An episode with its Wordle metadata. */
+export interface WordleEpisode extends Episode {
+  meta: WordleMeta;
+}
+
+/** The episode of a finished game. */
+export function gameEpisode(turns: readonly Turn[], answer: string, meta: WordleMeta): WordleEpisode {
+  const segments: Segment[] = [];
+  for (const t of turns) {
+    segments.push({ kind: "action", text: t.guess, reward: t.guess === answer ? 0 : -1 });
+    if (t.colours !== null) segments.push({ kind: "state", text: coloursText(t.colours) });
+  }
+  return { segments, terminal: true, meta };
+}
+
+/** The turns of a dialogue history (the inverse of `gameEpisode`'s serialisation). */
+export function turnsFromSegments(segments: readonly Segment[]): Turn[] {
+  const turns: Turn[] = [];
+  for (const seg of segments) {
+    if (seg.kind === "action") turns.push({ guess: seg.text, colours: null });
+    else {
+      const last = turns[turns.length - 1];
+      if (last === undefined || last.colours !== null) throw new Error(`unexpected observation '${seg.text}'`);
+      last.colours = parseColours(seg.text);
+    }
+  }
+  return turns;
+}
+
+/** Plays `player` in `env` from its current reset state (after `opening` guesses, if given) to the end. */
+export function playGame(env: WordleEnv, player: Player, prng: Prng, opening: readonly string[] = []): Turn[] {
+  env.reset();
+  let done = false;
+  for (const g of opening) done = env.step(g).done;
+  while (!done) done = env.step(player.guess(env.turns, prng)).done;
+  return [...env.turns];
+}
+
+/** Word lists and rules a dataset is made from. */
+export interface DatasetSource {
+  /** Hidden words are drawn from these; the players' vocabulary. */
+  answers: readonly string[];
+  /** Every accepted guess. */
+  allowed: readonly string[];
+  rule: ColourRule;
+}
+
+function envFor(source: DatasetSource, prng: Prng, schedule?: string[]): WordleEnv {
+  return new WordleEnv({
+    answers: source.answers,
+    allowed: new Set(source.allowed),
+    prng,
+    rule: source.rule,
+    ...(schedule ? { schedule } : {}),
+  });
+}
+
+/** The natural-setting player: per move, a random allowed word or a random consistent word. */
+export function mixturePlayer(source: DatasetSource, smartFraction = 0.5): Player {
+  return new MixturePlayer([
+    [new ConsistentPlayer(source.answers, source.rule), smartFraction],
+    [new RandomPlayer(source.allowed), 1 - smartFraction],
+  ]);
+}
+
+/** `games` games of the mixture player. */
+export function mixedDataset(source: DatasetSource, games: number, prng: Prng, smartFraction = 0.5): WordleEpisode[] {
+  const env = envFor(source, prng);
+  const player = mixturePlayer(source, smartFraction);
+  return Array.from({ length: games }, () => {
+    const turns = playGame(env, player, prng);
+    return gameEpisode(turns, env.answer, { kind: "mixed", answer: env.answer });
+  });
+}
+
+/** The section-5 dataset: `iterations` × (1 expert, 5 repeat continuations when the expert needs > 3 guesses, 5 mixture). */
+export function lavaDataset(source: DatasetSource, iterations: number, prng: Prng): WordleEpisode[] {
+  const expert = new InfoPlayer(source.answers, source.rule);
+  const mixture = mixturePlayer(source);
+  const out: WordleEpisode[] = [];
+  for (let it = 0; it < iterations; it++) {
+    const env = envFor(source, prng);
+    const turns = playGame(env, expert, prng);
+    const answer = env.answer;
+    const before = turns.slice(0, 2).map((t) => t.guess);
+    const expertMeta: WordleMeta = { kind: "expert", answer };
+    if (turns.length > 3) expertMeta.branch = { before, action: turns[2]!.guess };
+    out.push(gameEpisode(turns, answer, expertMeta));
+    if (turns.length > 3) {
+      const repeat = new RepeatPlayer(expert, 2);
+      const branchEnv = envFor(source, prng, Array(5).fill(answer));
+      for (let k = 0; k < 5; k++) {
+        const lava = playGame(branchEnv, repeat, prng, before);
+        out.push(
+          gameEpisode(lava, answer, { kind: "adversarial", answer, branch: { before, action: lava[2]!.guess } }),
+        );
+      }
+    }
+    for (let k = 0; k < 5; k++) {
+      const game = playGame(env, mixture, prng);
+      out.push(gameEpisode(game, env.answer, { kind: "suboptimal", answer: env.answer }));
+    }
+  }
+  return out;
+}
+
+/** Mean return of a dataset's episodes (sum of action rewards). */
+export function datasetReturn(episodes: readonly Episode[]): number {
+  let total = 0;
+  for (const e of episodes) for (const s of e.segments) total += s.reward ?? 0;
+  return total / episodes.length;
+}
+
+/** Checks that a Wordle episode only has guesses and colour observations, naming the problem. */
+export function checkWordleEpisode(episode: Episode, where: string): void {
+  let guesses = 0;
+  for (const seg of episode.segments) {
+    if (seg.kind === "action") {
+      guesses++;
+      if (!/^[a-z]*$/.test(seg.text)) throw new Error(`${where}: guess '${seg.text}' must be lowercase letters a–z`);
+    } else {
+      try {
+        parseColours(seg.text);
+      } catch (e) {
+        throw new Error(`${where}: ${(e as Error).message}`);
+      }
+    }
+  }
+  if (guesses > MAX_GUESSES) throw new Error(`${where}: ${guesses} guesses, more than ${MAX_GUESSES}`);
+}

@@ -1,0 +1,147 @@
+/**
+ * Scripted Wordle players (spec 8.1.4), used to make datasets and as reference returns: a random allowed word, a
+ * random word consistent with the feedback so far, the greedy maximum-information player over consistent words
+ * (the reference's `OptimalPolicy`, with a cache), a player that repeats one of its first words, and mixtures.
+ * @module
+ */
+import type { Prng } from "../../ilql/prng.ts";
+import { type ColourRule, patternCode, type Turn, WORD_LENGTH } from "./game.ts";
+
+/** Chooses the next guess from the turns so far. */
+export interface Player {
+  readonly name: string;
+  guess(turns: readonly Turn[], prng: Prng): string;
+}
+
+const A = 97;
+
+/** Base-3 feedback code of `guess` against `answer` (0 … 242), the same colours as `feedback()`. */
+export function feedbackCode(guess: string, answer: string, rule: ColourRule): number {
+  let greens = 0;
+  const unmatched = new Int8Array(26);
+  for (let i = 0; i < WORD_LENGTH; i++) {
+    if (guess.charCodeAt(i) === answer.charCodeAt(i)) greens |= 1 << i;
+    else unmatched[answer.charCodeAt(i) - A]!++;
+  }
+  let code = 0;
+  for (let i = 0; i < WORD_LENGTH; i++) {
+    let digit = 0;
+    if (greens & (1 << i)) digit = 2;
+    else {
+      const c = guess.charCodeAt(i) - A;
+      if (rule === "reference") digit = answer.includes(guess[i]!) ? 1 : 0;
+      else if (unmatched[c]! > 0) {
+        digit = 1;
+        unmatched[c]!--;
+      }
+    }
+    code = code * 3 + digit;
+  }
+  return code;
+}
+
+/** The words of `vocabulary` that agree with every valid turn's feedback. */
+export function consistentWords(vocabulary: readonly string[], turns: readonly Turn[], rule: ColourRule): string[] {
+  const checks = turns.filter((t) => t.colours !== null).map((t) => [t.guess, patternCode(t.colours!)] as const);
+  return vocabulary.filter((w) => checks.every(([g, code]) => feedbackCode(g, w, rule) === code));
+}
+
+/** Uniformly random word from a list of allowed guesses. */
+export class RandomPlayer implements Player {
+  readonly name = "random";
+  constructor(private words: readonly string[]) {}
+  guess(_turns: readonly Turn[], prng: Prng): string {
+    return prng.pick(this.words);
+  }
+}
+
+/** Uniformly random word of the vocabulary that is consistent with the feedback so far. */
+export class ConsistentPlayer implements Player {
+  readonly name = "random-consistent";
+  constructor(private vocabulary: readonly string[], private rule: ColourRule = "official") {}
+  guess(turns: readonly Turn[], prng: Prng): string {
+    const candidates = consistentWords(this.vocabulary, turns, this.rule);
+    return prng.pick(candidates.length > 0 ? candidates : this.vocabulary);
+  }
+}
+
+/**
+ * Greedy information player: among the consistent words, the guess whose feedback splits them most evenly
+ * (maximum entropy of the feedback pattern, i.e. log|V| − E[log|V'|]); ties broken at random. The best guesses of
+ * each state are cached, so repeated states (every opening) cost nothing.
+ */
+export class InfoPlayer implements Player {
+  readonly name = "information";
+  #cache = new Map<string, string[]>();
+
+  constructor(private vocabulary: readonly string[], private rule: ColourRule = "official") {}
+
+  guess(turns: readonly Turn[], prng: Prng): string {
+    return prng.pick(this.bestGuesses(turns));
+  }
+
+  /** Every guess of maximum information at this state. */
+  bestGuesses(turns: readonly Turn[]): string[] {
+    const key = turns.map((t) => `${t.guess}:${t.colours === null ? "x" : patternCode(t.colours)}`).join(",");
+    let best = this.#cache.get(key);
+    if (best === undefined) {
+      const candidates = consistentWords(this.vocabulary, turns, this.rule);
+      best = candidates.length <= 2 ? candidates.slice(0, 1) : maxEntropy(candidates, this.rule);
+      if (best.length === 0) best = [...this.vocabulary];
+      this.#cache.set(key, best);
+    }
+    return best;
+  }
+}
+
+function maxEntropy(candidates: readonly string[], rule: ColourRule): string[] {
+  const counts = new Int32Array(243);
+  let bestScore = -Infinity;
+  let best: string[] = [];
+  for (const g of candidates) {
+    counts.fill(0);
+    for (const w of candidates) counts[feedbackCode(g, w, rule)]!++;
+    // entropy up to constants: −Σ n log n (larger is better)
+    let score = 0;
+    for (const n of counts) if (n > 1) score -= n * Math.log(n);
+    if (score > bestScore + 1e-9) {
+      bestScore = score;
+      best = [g];
+    } else if (Math.abs(score - bestScore) <= 1e-9) best.push(g);
+  }
+  return best;
+}
+
+/** Repeats one of its first `firstN` guesses forever (made by `opening` before then): it can never win. */
+export class RepeatPlayer implements Player {
+  readonly name = "repeat";
+  constructor(private opening: Player, private firstN = 2) {}
+  guess(turns: readonly Turn[], prng: Prng): string {
+    if (turns.length < this.firstN) return this.opening.guess(turns, prng);
+    return turns[prng.int(this.firstN)]!.guess;
+  }
+}
+
+/** Picks one of its players at every move, with the given weights. */
+export class MixturePlayer implements Player {
+  readonly name: string;
+  #total: number;
+
+  constructor(private parts: ReadonlyArray<readonly [Player, number]>) {
+    if (parts.some(([, w]) => !(w >= 0)) || !parts.some(([, w]) => w > 0)) {
+      throw new Error("MixturePlayer needs weights >= 0, at least one of them positive");
+    }
+    this.parts = parts.filter(([, w]) => w > 0);
+    this.#total = this.parts.reduce((s, [, w]) => s + w, 0);
+    this.name = "mixture(" + this.parts.map(([p, w]) => `${p.name} ${+(w / this.#total).toFixed(3)}`).join(", ") + ")";
+  }
+
+  guess(turns: readonly Turn[], prng: Prng): string {
+    let u = prng.next() * this.#total;
+    for (const [player, w] of this.parts) {
+      u -= w;
+      if (u < 0) return player.guess(turns, prng);
+    }
+    return this.parts[this.parts.length - 1]![0].guess(turns, prng);
+  }
+}
