@@ -8,6 +8,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import os from "node:os";
+import process from "node:process";
 import { parseArgs } from "node:util";
 import { initBackend } from "../ilql/backend.ts";
 import { defaultsOf } from "../ilql/config.ts";
@@ -117,12 +119,9 @@ function syntheticBatch(p: typeof PRESETS[PresetName], prng: Prng): Batch {
   return out;
 }
 
+/** Peak resident set size of this process (getrusage's maxrss, as the anchor reports it). */
 function peakRssMiB(): number {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(Deno.readTextFileSync("/proc/self/status"));
-    if (m) return Number(m[1]) / 1024;
-  } catch { /* not Linux */ }
-  return Deno.memoryUsage().rss / 2 ** 20;
+  return process.resourceUsage().maxRSS / 1024;
 }
 
 function median(xs: number[]): number {
@@ -385,11 +384,7 @@ Writes OUT.md and OUT.json. The anchor needs python3-torch and OpenBLAS: bash be
 }
 
 function machineLine(): string {
-  let cpu = "unknown CPU";
-  try {
-    cpu = /model name\s*:\s*(.*)/.exec(Deno.readTextFileSync("/proc/cpuinfo"))?.[1] ?? cpu;
-  } catch { /* not Linux */ }
-  return `${cpu}, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}`;
+  return `${os.cpus()[0]?.model ?? "unknown CPU"}, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}`;
 }
 
 function markdown(

@@ -10,7 +10,7 @@ import { type ColourRule } from "./game.ts";
 import { datasetReturn, type DatasetSource, lavaDataset, mixedDataset, type WordleEpisode } from "./data.ts";
 import { writeWordleDataset } from "./files.ts";
 import { parseHumanGamesJson, parseTweetsCsv, retrofitGames } from "./human.ts";
-import { evalSubset, loadWordList, WORD_LISTS } from "./words.ts";
+import { evalSubset, loadWordList, officialAllowed, WORD_LISTS } from "./words.ts";
 
 export const WORDLE_DATA_HELP = `deno task data wordle <kind> [options]
 
@@ -29,7 +29,7 @@ Options:
   --iterations N   lava: number of expert games (default 2000)
   --smart P        mixed: share of consistent-word moves (default 0.5)
   --answers FILE   hidden words and the players' vocabulary (default: the 200-word evaluation vocabulary)
-  --allowed FILE   extra allowed guesses (default: the 10,657 guess-only words; answers are always allowed)
+  --allowed FILE   allowed guesses (default: the game's 12,972 words; the answers are always allowed too)
   --rule R         official (default) or reference colouring of duplicate letters
   --input FILE     tweets / human-json: the file to read
   --size N         eval-vocab: number of words (default 200)`;
@@ -79,9 +79,10 @@ export async function wordleData(args: string[]): Promise<string> {
     return `wrote ${words.length} words to ${out}`;
   }
   const answersPath = values.answers ?? WORD_LISTS.eval200;
-  const allowedPath = values.allowed ?? WORD_LISTS.guesses;
+  const allowedPath = values.allowed ?? "official (answers.txt + guesses.txt)";
   const answers = loadWordList(answersPath);
-  const source: DatasetSource = { answers, allowed: [...new Set([...answers, ...loadWordList(allowedPath)])], rule };
+  const allowed = values.allowed === undefined ? officialAllowed() : loadWordList(values.allowed);
+  const source: DatasetSource = { answers, allowed: [...new Set([...allowed, ...answers])], rule };
   const prng = new Prng(seed);
   let episodes: WordleEpisode[];
   const header: Record<string, unknown> = {

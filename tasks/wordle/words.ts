@@ -52,3 +52,8 @@ export function evalSubset(words: readonly string[], size: number, seed: number)
   if (size > words.length) throw new Error(`cannot draw ${size} words from a list of ${words.length}`);
   return new Prng(seed).shuffle([...words]).slice(0, size).sort();
 }
+
+/** Every word the original game accepts: the 2,315 answers followed by the 10,657 other guesses (12,972). */
+export function officialAllowed(): string[] {
+  return [...new Set([...loadWordList(WORD_LISTS.answers), ...loadWordList(WORD_LISTS.guesses)])];
+}
