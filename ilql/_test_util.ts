@@ -5,10 +5,14 @@
  */
 import { type BackendInfo, type BackendName, initBackend } from "./backend.ts";
 
-/** Starts the backend the tests run on (once per test module); `threads` defaults to the machine's cores. */
+/**
+ * Starts the backend the tests run on (once per test module): `ILQL_TEST_BACKEND` (default wasm) and `ILQL_BLAS`
+ * (auto, on or off; default auto). `threads` defaults to the machine's cores.
+ */
 export function testBackend(threads?: number): Promise<BackendInfo> {
   const backend = (Deno.env.get("ILQL_TEST_BACKEND") ?? "wasm") as BackendName;
-  return initBackend({ backend, warn: () => {}, ...(threads === undefined ? {} : { threads }) });
+  const blas = (Deno.env.get("ILQL_BLAS") ?? "auto") as "auto" | "on" | "off";
+  return initBackend({ backend, blas, warn: () => {}, ...(threads === undefined ? {} : { threads }) });
 }
 
 /** A flat array with its shape, as stored in the fixture. */

@@ -1,13 +1,17 @@
 /**
  * The one place that initialises tensors. `wasm` (default) is tfjs-backend-wasm's SIMD build with the fixes of
- * shared notes backend.md: matmuls routed to XNNPACK (2-D, non-transposed calls), the missing `UnsortedSegmentSum`
- * kernel, and a pthread pool. `cpu` is tfjs's pure-JS backend (20x slower; for checking only). `tensorflow` loads
- * `@tensorflow/tfjs-node-gpu` or `@tensorflow/tfjs-node` when the user has installed one.
+ * shared notes backend.md: the missing `UnsortedSegmentSum` kernel and no-copy Identity/Cast, then one of two paths:
+ * - with OpenBLAS (found and `--allow-ffi` granted): matmuls and leading-axis sums run in native BLAS on the wasm
+ *   heap, on the single-thread SIMD build with plain `tf.matMul` calls (fastest, native-blas.md);
+ * - without it, the tuned wasm path: matmuls routed to XNNPACK (2-D, non-transposed calls) and a pthread pool.
+ * `cpu` is tfjs's pure-JS backend (20x slower; for checking only). `tensorflow` loads `@tensorflow/tfjs-node-gpu`
+ * or `@tensorflow/tfjs-node` when the user has installed one.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { registerWasmKernels } from "./_wasm_kernels.ts";
+import { openBlas, registerBlasKernels } from "./blas.ts";
 import { setWasmBackend } from "./_wasm_threads.ts";
 import { setMatMulRoute } from "./ops.ts";
 
@@ -24,7 +28,9 @@ export interface BackendOptions {
   threads?: number;
   /** Folder for the wasm pthread worker script (default `.cache`). */
   workerDir?: string;
-  /** Where warnings go (default `console.warn`). */
+  /** Native BLAS for the wasm backend: `auto` (default) uses OpenBLAS when it can, `on` requires it, `off` never. */
+  blas?: "auto" | "on" | "off";
+  /** Where warnings and the one line saying which path runs go (default `console.warn`). */
   warn?: (line: string) => void;
 }
 
@@ -35,6 +41,8 @@ export interface BackendInfo {
   threads: number;
   /** How matmuls are issued: `fast` = XNNPACK-friendly 2-D calls with explicit transposes. */
   matmul: "fast" | "plain";
+  /** The native BLAS the wasm kernels call (library path and OpenBLAS core), or null. */
+  blas: { path: string; core: string; threads: number } | null;
   /** One line for logs and result records. */
   summary: string;
 }
@@ -78,6 +86,26 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
 
 async function startWasm(options: BackendOptions, warn: (line: string) => void): Promise<BackendInfo> {
   registerWasmKernels();
+  const mode = options.blas ?? "auto";
+  if (!["auto", "on", "off"].includes(mode)) throw new Error(`blas must be auto, on or off, got '${mode}'`);
+  if (mode !== "off") {
+    const { blas, reason } = openBlas(options.threads);
+    if (blas !== null) {
+      registerBlasKernels(blas);
+      // with BLAS doing the matmuls the single-thread SIMD build is fastest (native-blas.md)
+      await setWasmBackend(1, "");
+      const summary = `tfjs-wasm simd + OpenBLAS (${blas.core}, ${blas.threads} thread(s))`;
+      return {
+        backend: "wasm",
+        threads: 1,
+        matmul: "plain",
+        blas: { path: blas.path, core: blas.core, threads: blas.threads },
+        summary,
+      };
+    }
+    if (mode === "on") throw new Error(`native BLAS was required but is unavailable: ${reason}`);
+    warn(`info: native BLAS unavailable (${reason}); running the tuned wasm path`);
+  }
   const cores = navigator.hardwareConcurrency || 1;
   const requested = options.threads ?? Math.min(cores, 8);
   if (!Number.isInteger(requested) || requested < 1) {
@@ -92,13 +120,19 @@ async function startWasm(options: BackendOptions, warn: (line: string) => void):
     warn(`warning: wasm threads unavailable (${firstLine(e)}); running 1 thread`);
     threads = await setWasmBackend(1, "");
   }
-  return { backend: "wasm", threads, matmul: "fast", summary: `tfjs-wasm simd, ${threads} thread(s), fast matmul` };
+  return {
+    backend: "wasm",
+    threads,
+    matmul: "fast",
+    blas: null,
+    summary: `tfjs-wasm simd, ${threads} thread(s), fast matmul`,
+  };
 }
 
 async function startCpu(): Promise<BackendInfo> {
   if (!(await tf.setBackend("cpu"))) throw new Error("the cpu backend failed to initialise");
   await tf.ready();
-  return { backend: "cpu", threads: 1, matmul: "plain", summary: "tfjs-cpu (pure JS)" };
+  return { backend: "cpu", threads: 1, matmul: "plain", blas: null, summary: "tfjs-cpu (pure JS)" };
 }
 
 async function startTensorflow(): Promise<BackendInfo> {
@@ -108,7 +142,7 @@ async function startTensorflow(): Promise<BackendInfo> {
       await import(spec);
       if (await tf.setBackend("tensorflow")) {
         await tf.ready();
-        return { backend: "tensorflow", threads: 0, matmul: "plain", summary: `libtensorflow via ${spec}` };
+        return { backend: "tensorflow", threads: 0, matmul: "plain", blas: null, summary: `libtensorflow via ${spec}` };
       }
       errors.push(`${spec}: backend did not start`);
     } catch (e) {

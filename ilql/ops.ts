@@ -79,6 +79,13 @@ function bmmTN(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
 
 // ---- linear maps ----
 
+/** x·w + bias; on the plain route as one fused kernel (with native BLAS the bias seeds the GEMM's output). */
+function affine(x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor): tf.Tensor2D {
+  return tf.tidy(() =>
+    route === "plain" ? tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias }) : tf.add(mmNN(x, w), bias)
+  ) as tf.Tensor2D;
+}
+
 const matMulOp = tf.customGrad((a, b, save) => {
   const [x, w] = [a as tf.Tensor, b as tf.Tensor];
   (save as tf.GradSaveFunc)([x, w]);
@@ -97,7 +104,7 @@ const linearOp = tf.customGrad((a, b, c, save) => {
   const [x, w, bias] = [a as tf.Tensor, b as tf.Tensor, c as tf.Tensor];
   (save as tf.GradSaveFunc)([x, w]);
   return {
-    value: tf.tidy(() => tf.add(mmNN(x, w), bias)), // [N, M]
+    value: affine(x, w, bias), // [N, M]
     gradFunc: lean((dy, saved) => [mmNT(dy, saved[1]!), mmTN(saved[0]!, dy), tf.sum(dy, 0)]),
   };
 });

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
+import { Prng } from "../../ilql/prng.ts";
+import { lavaDataset, mixedDataset } from "./data.ts";
 import { loadWordleDataset } from "./files.ts";
-import { WORD_LISTS } from "./words.ts";
+import { loadWordList, officialAllowed, WORD_LISTS } from "./words.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -143,6 +145,24 @@ Deno.test("data wordle eval-vocab reproduces the committed eval200.txt byte for 
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, `wrote 200 words to ${dir}/v.txt\n`);
     assert.deepEqual(await Deno.readFile(`${dir}/v.txt`), await Deno.readFile(WORD_LISTS.eval200));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("data wordle mixed and lava write the datasets that results:wordle trains on", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const vocabulary = loadWordList(WORD_LISTS.eval200);
+    const allowed = officialAllowed();
+    const mixed = await data("mixed", "--games", "30", "--out", `${dir}/m.jsonl`);
+    assert.equal(mixed.code, 0, mixed.stderr);
+    const expectedMixed = mixedDataset({ answers: vocabulary, allowed, rule: "official" }, 30, new Prng(0));
+    assert.deepEqual(loadWordleDataset(`${dir}/m.jsonl`).episodes, expectedMixed);
+    const lava = await data("lava", "--iterations", "4", "--answers", WORD_LISTS.answers, "--out", `${dir}/l.jsonl`);
+    assert.equal(lava.code, 0, lava.stderr);
+    const source = { answers: loadWordList(WORD_LISTS.answers), allowed, rule: "official" as const };
+    assert.deepEqual(loadWordleDataset(`${dir}/l.jsonl`).episodes, lavaDataset(source, 4, new Prng(0)));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

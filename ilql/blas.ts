@@ -1,0 +1,330 @@
+/**
+ * Optional native BLAS behind tfjs-backend-wasm (shared notes native-blas.md): OpenBLAS's `cblas_sgemm` is opened
+ * with `Deno.dlopen` and called directly on the wasm heap (a `Float32Array` view at each tensor's offset, no
+ * copies). It backs the wasm `BatchMatMul` and `_FusedMatMul` kernels (both transpose flags, numpy-style batch
+ * broadcasting, a fallback to the original kernel for tiny batched products) and the `Sum` kernel when it reduces
+ * leading axes (`cblas_sgemv` with a vector of ones; wasm's own Sum transposes first).
+ *
+ * The library is found through `ILQL_BLAS_LIB`, then the usual Linux and macOS paths. Without the library or the
+ * `--allow-ffi` permission nothing changes and `openBlas()` returns null. Depends on tfjs-backend-wasm 4.22.0
+ * internals (`dataIdMap`, `memoryOffset`, `wasm.HEAPF32`, `makeOutput`).
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+
+const SYMBOLS = {
+  cblas_sgemm: {
+    parameters: [
+      "i32",
+      "i32",
+      "i32",
+      "i32",
+      "i32",
+      "i32",
+      "f32",
+      "buffer",
+      "i32",
+      "buffer",
+      "i32",
+      "f32",
+      "buffer",
+      "i32",
+    ],
+    result: "void",
+  },
+  cblas_sgemv: {
+    parameters: ["i32", "i32", "i32", "i32", "f32", "buffer", "i32", "buffer", "i32", "f32", "buffer", "i32"],
+    result: "void",
+  },
+  openblas_set_num_threads: { parameters: ["i32"], result: "void", optional: true },
+  openblas_get_num_threads: { parameters: [], result: "i32", optional: true },
+  openblas_get_corename: { parameters: [], result: "pointer", optional: true },
+} as const;
+
+type BlasLibrary = Deno.DynamicLibrary<typeof SYMBOLS>;
+
+const ROW_MAJOR = 101;
+const NO_TRANS = 111;
+const TRANS = 112;
+
+/** Where OpenBLAS usually lives (Debian/Ubuntu, Fedora, Arch, Homebrew on Apple silicon and Intel). */
+const CANDIDATES = [
+  "/usr/lib/x86_64-linux-gnu/libopenblas.so.0",
+  "/usr/lib/aarch64-linux-gnu/libopenblas.so.0",
+  "/usr/lib64/libopenblas.so.0",
+  "/usr/lib/libopenblas.so.0",
+  "/opt/homebrew/opt/openblas/lib/libopenblas.dylib",
+  "/usr/local/opt/openblas/lib/libopenblas.dylib",
+  "libopenblas.so.0",
+];
+
+/** An opened BLAS library. */
+export interface Blas {
+  library: BlasLibrary;
+  path: string;
+  /** OpenBLAS's kernel family (e.g. `SkylakeX`, `Haswell`), when the library reports it. */
+  core: string;
+  threads: number;
+}
+
+function envOrNull(name: string): string | null {
+  try {
+    return Deno.env.get(name) ?? null;
+  } catch {
+    return null; // no --allow-env
+  }
+}
+
+/**
+ * Opens OpenBLAS, or returns null with the reason when it is absent or FFI is not allowed.
+ * @param threads OpenBLAS threads (default: the machine's cores, at most 8)
+ */
+export function openBlas(threads?: number): { blas: Blas | null; reason: string } {
+  const override = envOrNull("ILQL_BLAS_LIB");
+  const paths = override ? [override] : CANDIDATES;
+  let lastError = "not found";
+  for (const path of paths) {
+    let library: BlasLibrary;
+    try {
+      library = Deno.dlopen(path, SYMBOLS);
+    } catch (e) {
+      const message = (e as Error).message.split("\n")[0]!;
+      if ((e as Error).name === "NotCapable" || /--allow-ffi/.test(message)) {
+        return { blas: null, reason: "--allow-ffi is not granted" };
+      }
+      lastError = message;
+      continue;
+    }
+    const n = threads ?? Math.min(navigator.hardwareConcurrency || 1, 8);
+    library.symbols.openblas_set_num_threads?.(n);
+    const corePtr = library.symbols.openblas_get_corename?.() ?? null;
+    const core = corePtr === null ? "unknown" : new Deno.UnsafePointerView(corePtr).getCString();
+    return { blas: { library, path, core, threads: library.symbols.openblas_get_num_threads?.() ?? n }, reason: "" };
+  }
+  return { blas: null, reason: override ? `ILQL_BLAS_LIB=${override}: ${lastError}` : "OpenBLAS not found" };
+}
+
+// ---- kernels ----
+
+interface WasmBackend {
+  wasm: { HEAPF32: Float32Array };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+}
+
+function view(backend: WasmBackend, t: tf.TensorInfo): Float32Array {
+  const heap = backend.wasm.HEAPF32; // re-read: makeOutput may have grown (and replaced) the heap
+  const start = backend.dataIdMap.get(t.dataId).memoryOffset / 4;
+  return heap.subarray(start, start + tf.util.sizeFromShape(t.shape));
+}
+
+function broadcastShape(a: number[], b: number[]): number[] {
+  const rank = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    const da = a[a.length - rank + i] ?? 1;
+    const db = b[b.length - rank + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) throw new Error(`matMul batch shapes [${a}] and [${b}] do not broadcast`);
+    out.push(Math.max(da, db));
+  }
+  return out;
+}
+
+/** Index into a (possibly broadcast) batch of `shape` for flat output batch index `i` of `outShape`. */
+function batchIndex(i: number, outShape: number[], shape: number[]): number {
+  let index = 0;
+  let stride = 1;
+  for (let d = outShape.length - 1, rem = i; d >= 0; d--) {
+    const size = outShape[d]!;
+    const coord = rem % size;
+    rem = Math.floor(rem / size);
+    const own = shape[d - (outShape.length - shape.length)] ?? 1;
+    if (own !== 1) index += coord * stride;
+    stride *= own;
+  }
+  return index;
+}
+
+/** Below this many multiply-adds per matrix a batched product stays on the original kernel (per-call cost wins). */
+const TINY = 128;
+
+interface GemmPlan {
+  out: number[];
+  M: number;
+  N: number;
+  K: number;
+  batch: number[];
+  aBatch: number[];
+  bBatch: number[];
+}
+
+function plan(a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean): GemmPlan {
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  const M = transposeA ? a.shape[ra - 1]! : a.shape[ra - 2]!;
+  const K = transposeA ? a.shape[ra - 2]! : a.shape[ra - 1]!;
+  const Kb = transposeB ? b.shape[rb - 1]! : b.shape[rb - 2]!;
+  const N = transposeB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
+  if (K !== Kb) throw new Error(`matMul inner sizes ${K} and ${Kb} of shapes [${a.shape}] and [${b.shape}] differ`);
+  const aBatch = a.shape.slice(0, -2);
+  const bBatch = b.shape.slice(0, -2);
+  const batch = broadcastShape(aBatch, bBatch);
+  return { out: [...batch, M, N], M, N, K, batch, aBatch, bBatch };
+}
+
+/** C = op(A)·op(B) (+ C when `accumulate`) for every batch entry, on the wasm heap. */
+function gemm(
+  blas: Blas,
+  backend: WasmBackend,
+  p: GemmPlan,
+  tensors: { a: tf.TensorInfo; b: tf.TensorInfo; c: tf.TensorInfo },
+  transposeA: boolean,
+  transposeB: boolean,
+  accumulate: boolean,
+): void {
+  const { M, N, K } = p;
+  const A = view(backend, tensors.a);
+  const B = view(backend, tensors.b);
+  const C = view(backend, tensors.c);
+  if (K === 0) {
+    if (!accumulate) C.fill(0);
+    return;
+  }
+  const sgemm = blas.library.symbols.cblas_sgemm;
+  const ta = transposeA ? TRANS : NO_TRANS;
+  const tb = transposeB ? TRANS : NO_TRANS;
+  const lda = transposeA ? M : K;
+  const ldb = transposeB ? K : N;
+  const beta = accumulate ? 1 : 0;
+  const count = tf.util.sizeFromShape(p.batch);
+  const bSize = tf.util.sizeFromShape(p.bBatch);
+  if (!transposeA && bSize === 1 && tf.util.sizeFromShape(p.aBatch) === count) {
+    // one GEMM: a's batch folds into its rows when b is shared
+    sgemm(ROW_MAJOR, ta, tb, count * M, N, K, 1, A, lda, B, ldb, beta, C, N);
+    return;
+  }
+  for (let i = 0; i < count; i++) {
+    const ai = batchIndex(i, p.batch, p.aBatch);
+    const bi = batchIndex(i, p.batch, p.bBatch);
+    sgemm(
+      ROW_MAJOR,
+      ta,
+      tb,
+      M,
+      N,
+      K,
+      1,
+      A.subarray(ai * M * K, (ai + 1) * M * K),
+      lda,
+      B.subarray(bi * K * N, (bi + 1) * K * N),
+      ldb,
+      beta,
+      C.subarray(i * M * N, (i + 1) * M * N),
+      N,
+    );
+  }
+}
+
+/** A small batched product with equal batch shapes, which the original kernel computes correctly and faster. */
+function tinyBatched(p: GemmPlan): boolean {
+  const sameBatch = p.aBatch.length === p.bBatch.length && p.aBatch.every((d, i) => d === p.bBatch[i]);
+  return sameBatch && tf.util.sizeFromShape(p.batch) > 1 && p.M * p.N * p.K < TINY;
+}
+
+let registered: Blas | null = null;
+
+/** The BLAS library the kernels use, or null when the original kernels run. */
+export function activeBlas(): Blas | null {
+  return registered;
+}
+
+/** Replaces the wasm BatchMatMul, _FusedMatMul and Sum kernels with BLAS-backed ones (once per process). */
+export function registerBlasKernels(blas: Blas): void {
+  if (registered !== null) return;
+  const matMul = tf.getKernel("BatchMatMul", "wasm");
+  const fused = tf.getKernel("_FusedMatMul", "wasm");
+  const sum = tf.getKernel("Sum", "wasm");
+  if (!matMul || !fused || !sum) throw new Error("tfjs-backend-wasm lacks BatchMatMul, _FusedMatMul or Sum");
+
+  replace(matMul, (args) => {
+    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
+    if (a.dtype !== "float32" || b.dtype !== "float32") return matMul.kernelFunc(args);
+    const p = plan(a, b, transposeA, transposeB);
+    if (tinyBatched(p)) return matMul.kernelFunc(args);
+    const backend = args.backend as unknown as WasmBackend;
+    const c = backend.makeOutput(p.out, "float32");
+    gemm(blas, backend, p, { a, b, c }, transposeA, transposeB, false);
+    return c;
+  });
+
+  replace(fused, (args) => {
+    const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+    const { transposeA, transposeB, activation } = args.attrs as unknown as {
+      transposeA: boolean;
+      transposeB: boolean;
+      activation: string;
+    };
+    const simple = (activation === "linear" || activation === "relu") && preluActivationWeights === undefined;
+    if (!simple || a!.dtype !== "float32" || b!.dtype !== "float32" || (bias && bias.shape.length > 1)) {
+      return fused.kernelFunc(args);
+    }
+    // no fallback here: the original kernel adds the bias wrongly when there is a batch (native-blas.md)
+    const p = plan(a!, b!, transposeA, transposeB);
+    const backend = args.backend as unknown as WasmBackend;
+    const c = backend.makeOutput(p.out, "float32");
+    if (bias) {
+      // C starts as the bias repeated over rows; the GEMM then adds A·B to it
+      const C = view(backend, c);
+      const row = view(backend, bias);
+      if (row.length === 1) C.fill(row[0]!);
+      else for (let r = 0; r < C.length; r += p.N) C.set(row, r);
+    }
+    gemm(blas, backend, p, { a: a!, b: b!, c }, transposeA, transposeB, bias !== undefined);
+    if (activation === "relu") {
+      const C = view(backend, c);
+      for (let i = 0; i < C.length; i++) if (C[i]! < 0) C[i] = 0;
+    }
+    return c;
+  });
+
+  const ones = new Map<number, Float32Array>();
+  replace(sum, (args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
+    const axes = tf.util.parseAxisParam(axis, x.shape).sort((i, j) => i - j);
+    // only a reduction over leading axes (bias and norm gradients) is routed; wasm's Sum is fine on inner axes
+    const leading = axes.length > 0 && axes.length < x.shape.length && axes.every((ax, i) => ax === i);
+    if (x.dtype !== "float32" || !leading) return sum.kernelFunc(args);
+    const rows = tf.util.sizeFromShape(x.shape.slice(0, axes.length));
+    const cols = tf.util.sizeFromShape(x.shape.slice(axes.length));
+    const shape = keepDims ? x.shape.map((d, i) => (i < axes.length ? 1 : d)) : x.shape.slice(axes.length);
+    const backend = args.backend as unknown as WasmBackend;
+    const out = backend.makeOutput(shape, "float32");
+    let vector = ones.get(rows);
+    if (vector === undefined) ones.set(rows, vector = new Float32Array(rows).fill(1));
+    if (rows === 0) view(backend, out).fill(0);
+    // y = xᵀ·1: x is rows × cols, row-major
+    else {blas.library.symbols.cblas_sgemv(
+        ROW_MAJOR,
+        TRANS,
+        rows,
+        cols,
+        1,
+        view(backend, x),
+        cols,
+        vector,
+        1,
+        0,
+        view(backend, out),
+        1,
+      );}
+    return out;
+  });
+  registered = blas;
+}
+
+function replace(original: tf.KernelConfig, kernelFunc: tf.KernelFunc): void {
+  tf.unregisterKernel(original.kernelName, original.backendName);
+  tf.registerKernel({ ...original, kernelFunc });
+}
