@@ -1,8 +1,9 @@
 /**
- * `deno task bench:speed`: times one ILQL training step (ms/step, tokens/s, peak memory) for the presets of the
- * PyTorch anchor (`bench/torch_ilql_step.py`, copied from shared/anchors), in both layouts, alternating our runs
- * with the anchor's in one sitting, plus decoding tokens/s with and without the KV cache. Writes
- * `results/speed.md` and `results/speed.json`.
+ * `deno task bench:speed`: times one ILQL training step (ms/step, tokens/s, GFLOP/s, peak memory) for the presets
+ * of the PyTorch anchor (`bench/torch_ilql_step.py`, copied from shared/anchors), in both layouts, alternating our
+ * runs with the anchor's in one sitting: ours with native BLAS and the anchor under the same OpenBLAS kernel type
+ * (AVX2 = Haswell, AVX-512 = SkylakeX), and ours on the wasm-only path. Then decoding tokens/s with and without the
+ * KV cache, and the evaluator's Wordle games/s. Writes `results/speed.md` and `results/speed.json`.
  *
  * Each measurement is a separate process (`--worker`), so peak memory is per configuration.
  * @module
@@ -11,15 +12,20 @@ import * as tf from "@tensorflow/tfjs";
 import os from "node:os";
 import process from "node:process";
 import { parseArgs } from "node:util";
+import { activeBlas } from "../ilql/blas.ts";
 import { initBackend } from "../ilql/backend.ts";
+import { runMain, UsageError } from "../ilql/cli.ts";
 import { defaultsOf } from "../ilql/config.ts";
-import { DECODE_SPEC, generate } from "../ilql/decode.ts";
+import { DECODE_SPEC, generate, textPolicy } from "../ilql/decode.ts";
 import type { Batch } from "../ilql/episode.ts";
 import { ILQL_SPEC, ilqlUpdate, initIlqlState, makeOptimizer } from "../ilql/ilql.ts";
 import { IlqlModel, MODEL_SPEC } from "../ilql/model.ts";
 import { OPTIM_SPEC } from "../ilql/optim.ts";
 import { Prng } from "../ilql/prng.ts";
 import { writeFileAtomic } from "../ilql/safetensors.ts";
+import { evaluateWordle } from "../tasks/wordle/eval.ts";
+import { WORDLE_TOKENIZER } from "../tasks/wordle/game.ts";
+import { loadWordList, officialAllowed, WORD_LISTS } from "../tasks/wordle/words.ts";
 
 /**
  * Shapes of the anchor's presets (torch_ilql_step.py PRESETS). `gpt-small` is not an ILQL step: it is the plain
@@ -74,21 +80,18 @@ const PRESETS = {
   },
 } as const;
 type PresetName = keyof typeof PRESETS;
+type Preset = typeof PRESETS[PresetName];
 type Layout = "separate" | "shared";
 
+/** OpenBLAS kernel families of the two kernel types (the anchor's `--avx512` uses SkylakeX). */
+const CORES = { avx2: "Haswell", avx512: "SkylakeX" } as const;
+type Kernel = keyof typeof CORES;
+
 /** The anchor's synthetic batch layout (make_batch): lead observation, then action/observation blocks, `</eod>`. */
-function syntheticBatch(p: typeof PRESETS[PresetName], prng: Prng): Batch {
+function syntheticBatch(p: Preset, prng: Prng): Batch {
   const { batch: B, seqLen: T, vocab: V } = p;
-  const isAction = new Array<boolean>(T).fill(false);
-  const lastOfBlock: number[] = [];
-  let pos = 1 + p.leadObs;
-  while (pos <= T - 2) {
-    const end = Math.min(pos + p.actLen, T - 1);
-    for (let i = pos; i < end; i++) isAction[i] = true;
-    lastOfBlock.push(end - 1);
-    pos = Math.min(end + p.obsLen, T - 1);
-  }
-  const actionPos = isAction.flatMap((a, i) => (a ? [i - 1] : [])); // hidden state at p chooses x[p+1]
+  const actionPos = actionPositions(p);
+  const lastOfBlock = new Set(blockEnds(p));
   const K = actionPos.length;
   const tokens = Int32Array.from({ length: B * T }, () => 6 + prng.int(V - 6));
   const out: Batch = {
@@ -111,12 +114,53 @@ function syntheticBatch(p: typeof PRESETS[PresetName], prng: Prng): Batch {
       out.stateIndex[b * (K + 1) + k] = b * T + ap;
       out.actions[b * K + k] = tokens[b * T + ap + 1]!;
       out.positionSlot[b * T + ap] = b * K + k + 1;
-      if (lastOfBlock.includes(ap + 1)) out.rewards[b * K + k] = -prng.int(2);
+      if (lastOfBlock.has(ap + 1)) out.rewards[b * K + k] = -prng.int(2);
     });
     out.stateIndex[b * (K + 1) + K] = b * T + T - 1;
     out.terminals[b * (K + 1) + K] = 1;
   }
   return out;
+}
+
+/** Positions of the action tokens' last token per block. */
+function blockEnds(p: Preset): number[] {
+  const ends: number[] = [];
+  let pos = 1 + p.leadObs;
+  while (pos <= p.seqLen - 2) {
+    const end = Math.min(pos + p.actLen, p.seqLen - 1);
+    ends.push(end - 1);
+    pos = Math.min(end + p.obsLen, p.seqLen - 1);
+  }
+  return ends;
+}
+
+/** Positions whose hidden state chooses an action token (the token before each action token). */
+function actionPositions(p: Preset): number[] {
+  const out: number[] = [];
+  let pos = 1 + p.leadObs;
+  while (pos <= p.seqLen - 2) {
+    const end = Math.min(pos + p.actLen, p.seqLen - 1);
+    for (let i = pos; i < end; i++) out.push(i - 1);
+    pos = Math.min(end + p.obsLen, p.seqLen - 1);
+  }
+  return out;
+}
+
+/**
+ * Matmul FLOPs of one step ("model FLOPs": backward = 2 × forward, attention over the full T×T square, no
+ * recomputation counted): transformers, V/Q heads at their positions, the LM head at every position.
+ */
+function stepFlops(p: Preset, layout: Layout): number {
+  const { batch: B, seqLen: T, width: D, layers: L, vocab: V } = p;
+  const K = actionPositions(p).length;
+  const trunk = L * (24 * B * T * D * D + 4 * B * T * T * D);
+  const lm = 2 * B * T * D * V;
+  if (p.lmOnly) return 3 * (trunk + lm);
+  const vHead = 2 * B * (K + 1) * (2 * D * D + 2 * D);
+  const qHead = 2 * B * K * (2 * D * D + 2 * D * V);
+  const trained = 3 * (vHead + 2 * qHead + lm);
+  const targetHeads = 2 * qHead;
+  return layout === "separate" ? 3 * 2 * trunk + trunk + trained + targetHeads : 3 * trunk + trained + targetHeads;
 }
 
 /** Peak resident set size of this process (getrusage's maxrss, as the anchor reports it). */
@@ -130,15 +174,11 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+type BlasMode = "on" | "off";
+
 /** Worker: times the ILQL step of one preset and layout; prints one JSON line. */
-async function workerStep(
-  preset: PresetName,
-  layout: Layout,
-  threads: number | undefined,
-  warmup: number,
-  reps: number,
-) {
-  const backend = await initBackend(threads === undefined ? {} : { threads });
+async function workerStep(preset: PresetName, layout: Layout, blas: BlasMode, warmup: number, reps: number) {
+  const backend = await initBackend({ blas, warn: () => {} });
   const p = PRESETS[preset];
   const prng = new Prng(0);
   const model = new IlqlModel(
@@ -149,13 +189,15 @@ async function workerStep(
       layers: p.layers,
       heads: p.heads,
       context: p.seqLen,
-      dropout: 0.1,
+      dropout: p.lmOnly ? 0 : 0.1,
+      tiedLmHead: !p.lmOnly,
     },
     p.vocab,
     prng.fork(),
   );
   // the anchor's settings: expectile 0.7, AdamW lr 1e-4 wd 0, polyak 0.005, awac weight 1 with beta 0
-  const ilql = { ...defaultsOf(ILQL_SPEC), cqlWeight: p.cqlWeight };
+  const values = p.lmOnly ? { qWeight: 0, vWeight: 0, cqlWeight: 0 } : { cqlWeight: p.cqlWeight };
+  const ilql = { ...defaultsOf(ILQL_SPEC), ...values };
   let state = initIlqlState(model, ilql, makeOptimizer(model, ilql, defaultsOf(OPTIM_SPEC)), prng.fork());
   const batch = syntheticBatch(p, prng.fork());
   const times: number[] = [];
@@ -172,25 +214,42 @@ async function workerStep(
   }
   const med = median(times);
   console.log(JSON.stringify({
-    impl: "ilql-bench",
-    preset,
-    layout,
     backend: backend.summary,
     ms_median: med,
     ms_min: Math.min(...times),
     ms_max: Math.max(...times),
     tokens_per_s: (p.batch * p.seqLen) / med * 1000,
+    gflops: stepFlops(p, layout) / med / 1e6,
     peak_rss_mib: peakRssMiB(),
     params_trainable: [...model.trainableVariables().values()].reduce((s, v) => s + v.size, 0),
     loss_decreased: losses[losses.length - 1]! < losses[0]!,
-    warmup,
-    reps,
   }));
 }
 
-/** Worker: decoding tokens/s on the wordle preset (separate layout, β > 0 so all three trunks run). */
-async function workerDecode(threads: number | undefined) {
-  await initBackend(threads === undefined ? {} : { threads });
+/** Worker: sgemm throughput of the active BLAS at 2048³ (the practical peak the GFLOP/s are compared with). */
+async function workerPeak() {
+  const backend = await initBackend({ blas: "on", warn: () => {} });
+  const n = 2048;
+  const a = tf.randomNormal([n, n]);
+  const b = tf.randomNormal([n, n]);
+  const times: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    const t0 = performance.now();
+    tf.matMul(a, b).dispose();
+    times.push(performance.now() - t0);
+  }
+  console.log(
+    JSON.stringify({
+      backend: backend.summary,
+      core: activeBlas()?.core,
+      gflops: 2 * n ** 3 / median(times.slice(1)) / 1e6,
+    }),
+  );
+}
+
+/** Worker: decoding tokens/s on the wordle preset (β = 8, so all three transformers run), and Wordle games/s. */
+async function workerDecode(blas: BlasMode) {
+  const backend = await initBackend({ blas, warn: () => {} });
   const p = PRESETS.wordle;
   const model = new IlqlModel(
     { ...defaultsOf(MODEL_SPEC), width: p.width, layers: p.layers, heads: p.heads, context: p.seqLen, dropout: 0 },
@@ -205,7 +264,7 @@ async function workerDecode(threads: number | undefined) {
     { length: rows },
     () => Array.from({ length: promptLen }, () => 6 + prng.int(p.vocab - 6)),
   );
-  const out: Record<string, number> = {};
+  const out: Record<string, number | string> = { backend: backend.summary, rows, promptLen, newTokens };
   for (const cache of [true, false]) {
     const config = { ...defaultsOf(DECODE_SPEC), beta: 8, maxTokens: newTokens, cache };
     const opts = { stopToken: -1, padToken: 0 }; // no stop token: every row decodes maxTokens
@@ -216,8 +275,14 @@ async function workerDecode(threads: number | undefined) {
     out[cache ? "cached_tokens_per_s" : "recompute_tokens_per_s"] = gens.reduce((s, g) => s + g.tokens.length, 0) /
       secs;
   }
-  console.log(JSON.stringify({ impl: "ilql-bench", kind: "decode", rows, promptLen, newTokens, beta: 8, ...out }));
-  tf.disposeVariables();
+  // the Wordle evaluator with this (untrained) model, greedy value-guided decoding: 1,024 games
+  const vocabulary = loadWordList(WORD_LISTS.eval200);
+  const policy = textPolicy(model, WORDLE_TOKENIZER, { ...defaultsOf(DECODE_SPEC), beta: 16, maxTokens: 6 });
+  const result = evaluateWordle(policy, { vocabulary, allowed: officialAllowed(), games: 1024 });
+  out.wordle_games = 1024;
+  out.wordle_seconds = result.seconds;
+  out.wordle_games_per_s = 1024 / result.seconds;
+  console.log(JSON.stringify(out));
 }
 
 async function runJson(cmd: string, args: string[], env?: Record<string, string>): Promise<Record<string, unknown>> {
@@ -242,54 +307,66 @@ async function torchAvailable(): Promise<boolean> {
   }
 }
 
-const fmt = (x: number, d = 0) => x.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d });
+const fmt = (x: number | undefined, d = 0) =>
+  x === undefined || !Number.isFinite(x)
+    ? "–"
+    : x.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d });
+
+const HELP = `deno task bench:speed [--preset wordle,dialogue,gpt-small] [--layout separate,shared] [--rounds 2]
+  [--warmup W --reps R] [--kernels avx2,avx512] [--no-torch] [--no-wasm] [--out results/speed]
+
+Times our ILQL step (native BLAS under each OpenBLAS kernel type, and the wasm-only path) and the PyTorch anchor
+under the same kernel type, alternately, then decoding and the Wordle evaluator. Writes OUT.md and OUT.json.
+The anchor needs python3-torch and OpenBLAS: sudo bash bench/setup_torch.sh. Without OpenBLAS only the wasm path
+runs.`;
 
 async function main() {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      worker: { type: "string" },
-      preset: { type: "string", default: "wordle,dialogue,gpt-small" },
-      layout: { type: "string", default: "separate,shared" },
-      threads: { type: "string" },
-      rounds: { type: "string", default: "2" },
-      warmup: { type: "string" },
-      reps: { type: "string" },
-      kernels: { type: "string", default: "avx2,avx512" },
-      "no-torch": { type: "boolean", default: false },
-      out: { type: "string", default: "results/speed" },
-      help: { type: "boolean", default: false },
-    },
-    strict: true,
-  });
-  const threads = values.threads === undefined ? undefined : Number(values.threads);
-  if (values.help) {
-    console.log(`deno task bench:speed [--preset wordle,dialogue] [--layout separate,shared] [--rounds 2]
-  [--warmup W --reps R] [--kernels avx2,avx512] [--threads N] [--no-torch] [--out results/speed]
-Times our ILQL step and the PyTorch anchor alternately (same preset, layout and W/R), then decoding.
-Writes OUT.md and OUT.json. The anchor needs python3-torch and OpenBLAS: bash bench/setup_torch.sh (root).`);
-    return;
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: Deno.args,
+      options: {
+        worker: { type: "string" },
+        preset: { type: "string", default: "wordle,dialogue,gpt-small" },
+        layout: { type: "string", default: "separate,shared" },
+        blas: { type: "string", default: "on" },
+        rounds: { type: "string", default: "2" },
+        warmup: { type: "string" },
+        reps: { type: "string" },
+        kernels: { type: "string", default: "avx2,avx512" },
+        "no-torch": { type: "boolean", default: false },
+        "no-wasm": { type: "boolean", default: false },
+        out: { type: "string", default: "results/speed" },
+        help: { type: "boolean", default: false },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    throw new UsageError((e as Error).message.split("\n")[0]!.replace(/\. To specify a positional.*$/, ""));
   }
+  if (values.help) return console.log(HELP);
   const presets = values.preset.split(",") as PresetName[];
   const layouts = values.layout.split(",") as Layout[];
-  for (const p of presets) if (!(p in PRESETS)) throw new Error(`Unknown preset '${p}' (${Object.keys(PRESETS)})`);
-  for (const l of layouts) if (l !== "separate" && l !== "shared") throw new Error(`Unknown layout '${l}'`);
+  const kernels = values.kernels.split(",").filter(Boolean) as Kernel[];
+  for (const p of presets) if (!(p in PRESETS)) throw new UsageError(`unknown preset '${p}' (${Object.keys(PRESETS)})`);
+  for (const l of layouts) if (l !== "separate" && l !== "shared") throw new UsageError(`unknown layout '${l}'`);
+  for (const k of kernels) if (!(k in CORES)) throw new UsageError(`unknown kernel type '${k}' (avx2, avx512)`);
+  const blas = values.blas as BlasMode;
   if (values.worker === "step") {
     const p = PRESETS[presets[0]!];
-    await workerStep(
+    return await workerStep(
       presets[0]!,
       layouts[0]!,
-      threads,
+      blas,
       Number(values.warmup ?? p.warmup),
       Number(values.reps ?? p.reps),
     );
-    return;
   }
-  if (values.worker === "decode") return await workerDecode(threads);
-  if (values.worker !== undefined) throw new Error(`Unknown worker '${values.worker}'`);
+  if (values.worker === "decode") return await workerDecode(blas);
+  if (values.worker === "peak") return await workerPeak();
+  if (values.worker !== undefined) throw new UsageError(`unknown worker '${values.worker}'`);
 
   const rounds = Number(values.rounds);
-  const kernels = values.kernels.split(",").filter(Boolean);
   const withTorch = !values["no-torch"] && (await torchAvailable());
   if (!values["no-torch"] && !withTorch) {
     console.warn(
@@ -297,34 +374,49 @@ Writes OUT.md and OUT.json. The anchor needs python3-torch and OpenBLAS: bash be
     );
   }
   const self = new URL(import.meta.url).pathname;
-  const denoArgs = ["run", "--allow-read", "--allow-write=.cache", "--allow-sys=cpus", self];
+  const denoArgs = [
+    "run",
+    "--allow-read",
+    "--allow-write=.cache",
+    "--allow-sys=cpus",
+    "--allow-ffi",
+    "--allow-env=ILQL_BLAS_LIB",
+    self,
+  ];
+  const peaks: Record<string, number> = {};
+  let withBlas = true;
+  for (const k of kernels) {
+    try {
+      const r = await runJson(Deno.execPath(), [...denoArgs, "--worker", "peak"], { OPENBLAS_CORETYPE: CORES[k] });
+      peaks[k] = r.gflops as number;
+      console.log(`sgemm 2048³ with ${r.core}: ${fmt(peaks[k])} GFLOP/s`);
+    } catch (e) {
+      withBlas = false;
+      console.warn(
+        `warning: native BLAS unavailable, timing the wasm path only (${(e as Error).message.slice(0, 160)})`,
+      );
+      break;
+    }
+  }
   const rows: Array<Record<string, unknown>> = [];
   for (const preset of presets) {
     const p = PRESETS[preset];
     const warmup = values.warmup ?? String(p.warmup);
     const reps = values.reps ?? String(p.reps);
     for (const layout of p.lmOnly ? ["shared" as const] : layouts) {
-      const ours: Array<Record<string, unknown>> = [];
-      const torch: Record<string, Array<Record<string, unknown>>> = Object.fromEntries(kernels.map((k) => [k, []]));
+      const runs: Record<string, Array<Record<string, unknown>>> = {};
+      const add = (name: string, r: Record<string, unknown>, key: string) => {
+        (runs[name] ??= []).push(r);
+        console.log(`${preset}/${layout}: ${name} ${fmt(r[key] as number)} ms`);
+      };
+      const step = ["--worker", "step", "--preset", preset, "--layout", layout, "--warmup", warmup, "--reps", reps];
       for (let r = 0; r < rounds; r++) {
-        const args = [
-          ...denoArgs,
-          "--worker",
-          "step",
-          "--preset",
-          preset,
-          "--layout",
-          layout,
-          "--warmup",
-          warmup,
-          "--reps",
-          reps,
-        ];
-        if (threads !== undefined) args.push("--threads", String(threads));
-        ours.push(await runJson(Deno.execPath(), args));
-        console.log(`${preset}/${layout} round ${r + 1}: ours ${fmt(ours.at(-1)!.ms_median as number)} ms`);
-        if (!withTorch || p.lmOnly) continue;
         for (const k of kernels) {
+          const env = { OPENBLAS_CORETYPE: CORES[k] };
+          if (withBlas) {
+            add(`ours_${k}`, await runJson(Deno.execPath(), [...denoArgs, ...step, "--blas", "on"], env), "ms_median");
+          }
+          if (!withTorch || p.lmOnly) continue;
           const targs = [
             new URL("torch_ilql_step.py", import.meta.url).pathname,
             "--preset",
@@ -335,51 +427,43 @@ Writes OUT.md and OUT.json. The anchor needs python3-torch and OpenBLAS: bash be
             reps,
           ];
           if (layout === "shared") targs.push("--shared-trunk");
-          if (k === "avx512") targs.push("--avx512");
-          // AVX2 kernels are forced the same way the anchor's environment forces them
-          const env = k === "avx2" ? { OPENBLAS_CORETYPE: "Haswell" } : undefined;
-          torch[k]!.push(await runJson(PYTHON, targs, env));
-          console.log(
-            `${preset}/${layout} round ${r + 1}: torch ${k} ${fmt(torch[k]!.at(-1)!.ms_per_step_median as number)} ms`,
-          );
+          add(`torch_${k}`, await runJson(PYTHON, targs, env), "ms_per_step_median");
+        }
+        if (!values["no-wasm"] || !withBlas) {
+          add("ours_wasm", await runJson(Deno.execPath(), [...denoArgs, ...step, "--blas", "off"]), "ms_median");
         }
       }
-      const med = (xs: Array<Record<string, unknown>>, key: string) => median(xs.map((x) => x[key] as number));
       const row: Record<string, unknown> = {
         preset,
         layout,
         warmup: Number(warmup),
         reps: Number(reps),
         rounds,
-        ours_ms: med(ours, "ms_median"),
-        ours_ms_range: [
-          Math.min(...ours.map((x) => x.ms_median as number)),
-          Math.max(...ours.map((x) => x.ms_median as number)),
-        ],
-        ours_tokens_per_s: med(ours, "tokens_per_s"),
-        ours_peak_rss_mib: Math.max(...ours.map((x) => x.peak_rss_mib as number)),
-        ours_loss_decreased: ours.every((x) => x.loss_decreased),
-        ours_params_trainable: ours[0]!.params_trainable,
-        backend: ours[0]!.backend,
+        flops: stepFlops(p, layout),
       };
-      for (const k of kernels) {
-        if (torch[k]!.length === 0) continue;
-        row[`torch_${k}_ms`] = med(torch[k]!, "ms_per_step_median");
-        row[`torch_${k}_peak_rss_mib`] = Math.max(...torch[k]!.map((x) => x.peak_rss_mib as number));
-        row[`torch_${k}_blas`] = torch[k]![0]!.blas;
-        row[`torch_${k}_loss_decreased`] = torch[k]!.every((x) => x.loss_decreased);
-        row[`torch_${k}_params_trainable`] = torch[k]![0]!.params_trainable;
-        row[`ratio_${k}`] = (row.ours_ms as number) / (row[`torch_${k}_ms`] as number);
+      for (const [name, rs] of Object.entries(runs)) {
+        const torch = name.startsWith("torch");
+        const ms = rs.map((x) => x[torch ? "ms_per_step_median" : "ms_median"] as number);
+        row[name] = {
+          ms: median(ms),
+          range: [Math.min(...ms), Math.max(...ms)],
+          tokens_per_s: median(rs.map((x) => x.tokens_per_s as number)),
+          peak_rss_mib: Math.max(...rs.map((x) => x.peak_rss_mib as number)),
+          loss_decreased: rs.every((x) => x.loss_decreased),
+          params_trainable: rs[0]!.params_trainable,
+          backend: torch ? rs[0]!.blas : rs[0]!.backend,
+        };
       }
       rows.push(row);
     }
   }
-  const decodeArgs = [...denoArgs, "--worker", "decode"];
-  if (threads !== undefined) decodeArgs.push("--threads", String(threads));
-  const decode = await runJson(Deno.execPath(), decodeArgs);
-  const report = { date: new Date().toISOString(), machine: machineLine(), rows, decode };
+  const decode: Record<string, Record<string, unknown>> = {};
+  for (const mode of withBlas ? ["on", "off"] : ["off"]) {
+    decode[mode] = await runJson(Deno.execPath(), [...denoArgs, "--worker", "decode", "--blas", mode]);
+  }
+  const report = { date: new Date().toISOString(), machine: machineLine(), kernels, peaks, rows, decode };
   await writeFileAtomic(`${values.out}.json`, JSON.stringify(report, null, 2) + "\n");
-  await writeFileAtomic(`${values.out}.md`, markdown(report, kernels));
+  await writeFileAtomic(`${values.out}.md`, markdown(report));
   console.log(`wrote ${values.out}.md and ${values.out}.json`);
 }
 
@@ -387,64 +471,112 @@ function machineLine(): string {
   return `${os.cpus()[0]?.model ?? "unknown CPU"}, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}`;
 }
 
-function markdown(
-  report: { date: string; machine: string; rows: Array<Record<string, unknown>>; decode: Record<string, unknown> },
-  kernels: string[],
-): string {
+type Cell = {
+  ms: number;
+  range: number[];
+  tokens_per_s: number;
+  peak_rss_mib: number;
+  loss_decreased: boolean;
+  backend: string;
+};
+
+function markdown(report: {
+  date: string;
+  machine: string;
+  kernels: Kernel[];
+  peaks: Record<string, number>;
+  rows: Array<Record<string, unknown>>;
+  decode: Record<string, Record<string, unknown>>;
+}): string {
+  const { kernels, peaks, rows } = report;
+  const cell = (row: Record<string, unknown>, name: string) => row[name] as Cell | undefined;
   const lines = [
     "# ILQL training-step speed",
     "",
-    `Generated by \`deno task bench:speed\` on ${report.date.slice(0, 10)} (${report.machine}).`,
-    "Each cell is the median over rounds of per-process medians (W warm-up + R timed steps); ours and the PyTorch",
-    "anchor (`bench/torch_ilql_step.py`, torch 1.13 eager + OpenBLAS, 2 threads) ran alternately in the same sitting,",
-    "same preset, layout, dropout 0.1 and W/R. Ratio = our ms ÷ torch ms (lower is better). Peak RSS is per process.",
+    `Generated by \`deno task bench:speed\` on ${
+      report.date.slice(0, 10)
+    } (${report.machine}). Each cell is the median`,
+    "over rounds of per-process medians (W warm-up + R timed steps). Ours and the PyTorch anchor (`bench/torch_ilql_step.py`,",
+    "torch 1.13 eager + OpenBLAS, 2 threads) ran alternately in the same sitting with the same preset, layout, dropout 0.1",
+    "and W/R; with native BLAS both sides ran the same OpenBLAS kernel type (AVX2 = `Haswell`, AVX-512 = `SkylakeX`).",
+    "Ratio = our ms ÷ torch ms of the same kernel type (lower is better). `wasm` is our path without BLAS (tuned",
+    "tfjs-wasm, 2 threads); its ratio is against the faster torch.",
     "",
-    `| preset | layout | W/R × rounds | ours ms/step (range) | ours tok/s | ours peak RSS MiB |${
-      kernels.map((k) => ` torch ${k} ms | ratio vs ${k} |`).join("")
-    } torch peak RSS MiB |`,
-    `|---|---|---|---:|---:|---:|${kernels.map(() => "---:|---:|").join("")}---:|`,
+    `| preset | layout | W/R × rounds |${
+      kernels.map((k) => ` ours ${k} ms | torch ${k} ms | ratio ${k} |`).join("")
+    } ours wasm ms | ratio wasm |`,
+    `|---|---|---|${kernels.map(() => "---:|---:|---:|").join("")}---:|---:|`,
   ];
-  for (const r of report.rows) {
-    const range = r.ours_ms_range as number[];
-    const torchCells = kernels.map((k) =>
-      r[`torch_${k}_ms`] === undefined
-        ? " – | – |"
-        : ` ${fmt(r[`torch_${k}_ms`] as number)} | ${fmt(r[`ratio_${k}`] as number, 2)}× |`
-    ).join("");
-    const torchRss = kernels.map((k) => r[`torch_${k}_peak_rss_mib`]).filter((x) => x !== undefined) as number[];
+  for (const r of rows) {
+    const torchBest = Math.min(...kernels.map((k) => cell(r, `torch_${k}`)?.ms ?? Infinity));
+    const cells = kernels.map((k) => {
+      const o = cell(r, `ours_${k}`), t = cell(r, `torch_${k}`);
+      return ` ${fmt(o?.ms)} | ${fmt(t?.ms)} | ${o && t ? fmt(o.ms / t.ms, 2) + "×" : "–"} |`;
+    }).join("");
+    const w = cell(r, "ours_wasm");
     lines.push(
-      `| ${r.preset} | ${r.layout} | ${r.warmup}/${r.reps} × ${r.rounds} | ${fmt(r.ours_ms as number)} (${
-        fmt(range[0]!)
-      }–${fmt(range[1]!)}) | ${fmt(r.ours_tokens_per_s as number)} | ${
-        fmt(r.ours_peak_rss_mib as number)
-      } |${torchCells} ${torchRss.length ? fmt(Math.max(...torchRss)) : "–"} |`,
+      `| ${r.preset} | ${r.layout} | ${r.warmup}/${r.reps} × ${r.rounds} |${cells} ${fmt(w?.ms)} | ${
+        w && Number.isFinite(torchBest) ? fmt(w.ms / torchBest, 2) + "×" : "–"
+      } |`,
     );
   }
-  const first = report.rows[0]!;
   lines.push(
     "",
-    `Our backend: ${first.backend}. Torch BLAS: ${
-      kernels.map((k) => `${k} = ${first[`torch_${k}_blas`] ?? "not run"}`).join("; ")
-    }.`,
-    `All runs showed the loss decreasing over the timed steps: ${
-      report.rows.every((r) => r.ours_loss_decreased && kernels.every((k) => r[`torch_${k}_loss_decreased`] !== false))
-    }.`,
+    `Throughput and memory. GFLOP/s = the step's matmul FLOPs (backward counted as twice the forward) per second;`,
+    `the practical peak is OpenBLAS sgemm at 2048³ measured in the same run (${
+      kernels.map((k) => `${k}: ${fmt(peaks[k])} GFLOP/s`).join(", ") || "not measured"
+    }). Peak RSS is getrusage's maximum resident set size of each process.`,
     "",
-    "`gpt-small` is the plain language-model step (behaviour cloning on every token) of backend.md's small GPT",
-    "(vocab 64, d 128, 4 layers, T 32, B 32, no dropout): it checks that the tuned wasm path of those notes is in",
-    "use (their measurement: 303.6 ms on tfjs-wasm, 38.6 ms on PyTorch AVX-512, 54.5 ms AVX2).",
+    `| preset | layout | GFLOP/step |${
+      kernels.map((k) => ` ours ${k} tok/s | ours ${k} GFLOP/s (% peak) |`).join("")
+    } ours peak RSS MiB | torch peak RSS MiB | ours ÷ torch memory |`,
+    `|---|---|---:|${kernels.map(() => "---:|---:|").join("")}---:|---:|---:|`,
+  );
+  for (const r of rows) {
+    const gflop = (r.flops as number) / 1e9;
+    const cells = kernels.map((k) => {
+      const o = cell(r, `ours_${k}`) ?? cell(r, "ours_wasm");
+      const g = o ? gflop / (o.ms / 1000) : NaN;
+      return ` ${fmt(o?.tokens_per_s)} | ${fmt(g, 1)} (${peaks[k] ? fmt(100 * g / peaks[k]!, 1) + " %" : "–"}) |`;
+    }).join("");
+    const ours = Math.max(...kernels.map((k) => cell(r, `ours_${k}`)?.peak_rss_mib ?? 0), 0) ||
+      cell(r, "ours_wasm")?.peak_rss_mib;
+    const torch = Math.max(...kernels.map((k) => cell(r, `torch_${k}`)?.peak_rss_mib ?? 0), 0) || undefined;
+    lines.push(
+      `| ${r.preset} | ${r.layout} | ${fmt(gflop, 2)} |${cells} ${fmt(ours)} | ${fmt(torch)} | ${
+        ours && torch ? fmt(ours / torch, 2) + "×" : "–"
+      } |`,
+    );
+  }
+  const all = rows.flatMap((r) =>
+    Object.values(r).filter((v): v is Cell => typeof v === "object" && v !== null && "ms" in v)
+  );
+  lines.push(
     "",
-    "## Decoding (wordle preset, separate layout, β = 8: policy, target and value transformers each step)",
+    `Backends: ${[...new Set(all.map((c) => c.backend))].join("; ")}.`,
+    `The loss decreased over the timed steps in every run: ${all.every((c) => c.loss_decreased)}.`,
     "",
-    `${report.decode.rows} rows × ${report.decode.newTokens} new tokens after a ${report.decode.promptLen}-token prompt.`,
+    "`gpt-small` is the plain language-model step (behaviour cloning on every token, untied head, no dropout) of the",
+    "backend notes' small GPT (vocab 64, d 128, 4 layers, T 32, B 32); their tuned tfjs-wasm measurement was 303.6 ms",
+    "(PyTorch: 38.6 ms AVX-512, 54.5 ms AVX2) on a day when this machine ran about 1.5× faster than during our runs.",
     "",
-    "| path | tokens/s |",
-    "|---|---:|",
-    `| KV cache | ${fmt(report.decode.cached_tokens_per_s as number)} |`,
-    `| full recomputation | ${fmt(report.decode.recompute_tokens_per_s as number)} |`,
+    "## Decoding and evaluation (wordle preset, separate layout)",
+    "",
+    "Value-guided decoding with β = 8 runs the policy, target and value transformers at every token; 32 rows × 48 new",
+    "tokens after a 16-token prompt. The Wordle evaluator plays 1,024 games with greedy value-guided decoding (β = 16).",
+    "",
+    "| path | KV cache tokens/s | full recomputation tokens/s | speed-up | Wordle evaluator games/s |",
+    "|---|---:|---:|---:|---:|",
+    ...Object.entries(report.decode).map(([mode, d]) =>
+      `| ${mode === "on" ? "native BLAS" : "wasm only"} | ${fmt(d.cached_tokens_per_s as number)} | ${
+        fmt(d.recompute_tokens_per_s as number)
+      } | ${fmt((d.cached_tokens_per_s as number) / (d.recompute_tokens_per_s as number), 1)}× | ${
+        fmt(d.wordle_games_per_s as number, 1)
+      } |`
+    ),
     "",
   );
   return lines.join("\n");
 }
 
-if (import.meta.main) await main();
+if (import.meta.main) await runMain(main);

@@ -41,7 +41,8 @@ const EXPERIMENT = {
 /**
  * The datasets: `mixed` is played on the evaluation vocabulary (hidden words and the players' candidates); `lava`
  * follows the paper and uses the 2,315 original answers, where the expert needs more than three guesses often
- * enough to branch (on the 200 words it rarely does). Random guesses come from every allowed word.
+ * enough to branch (on the 200 words it rarely does). The mixture's random moves draw from the same vocabulary (as
+ * the reference's `RandomMixturePolicy` does).
  */
 const DATASETS = { mixed: { games: 10_000 }, lava: { iterations: 1_000 } } as const;
 
@@ -122,7 +123,8 @@ async function main() {
   const players: Array<[string, Player]> = [
     ["random (allowed words)", new RandomPlayer(allowed)],
     ["random consistent", new ConsistentPlayer(vocabulary)],
-    ["mixed-dataset policy (50 % consistent, 50 % random)", mixturePlayer(source)],
+    ["random vocabulary word", new RandomPlayer(vocabulary)],
+    ["mixed-dataset policy (50 % consistent, 50 % random vocabulary word)", mixturePlayer(source)],
     ["greedy information (ceiling)", new InfoPlayer(vocabulary)],
   ];
   const scripted = players.map(([name, player]) => {
@@ -301,7 +303,7 @@ function markdown(
     "",
     `Model and training (all runs): \`${JSON.stringify(base)}\`; layout ${r0?.config.model.layout ?? "separate"}.`,
     "BC is the same network and trainer with only the policy loss (`ilql.qWeight=0 ilql.vWeight=0 ilql.cqlWeight=0`),",
-    "decoded with β = 0. Datasets (seed 0): `mixed` = 10,000 games of a per-move mixture of a random allowed word and",
+    "decoded with β = 0. Datasets (seed 0): `mixed` = 10,000 games of a per-move mixture of a random vocabulary word and",
     "a random word consistent with the feedback, hidden words and candidates from the 200-word evaluation vocabulary",
     "(`deno task data wordle mixed`); `lava` = 1,000 iterations of the section-5 recipe on the 2,315 original answers",
     "(`deno task data wordle lava --iterations 1000 --answers tasks/wordle/data/answers.txt`).",

@@ -11,6 +11,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { heapView as view, type WasmBackend } from "./_wasm_heap.ts";
 
 const SYMBOLS = {
   cblas_sgemm: {
@@ -105,18 +106,6 @@ export function openBlas(threads?: number): { blas: Blas | null; reason: string 
 }
 
 // ---- kernels ----
-
-interface WasmBackend {
-  wasm: { HEAPF32: Float32Array };
-  dataIdMap: { get(dataId: object): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-}
-
-function view(backend: WasmBackend, t: tf.TensorInfo): Float32Array {
-  const heap = backend.wasm.HEAPF32; // re-read: makeOutput may have grown (and replaced) the heap
-  const start = backend.dataIdMap.get(t.dataId).memoryOffset / 4;
-  return heap.subarray(start, start + tf.util.sizeFromShape(t.shape));
-}
 
 function broadcastShape(a: number[], b: number[]): number[] {
   const rank = Math.max(a.length, b.length);

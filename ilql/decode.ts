@@ -65,6 +65,8 @@ export interface GenerateOptions {
   padToken: number;
   /** Randomness for sampling; required when method is `sample` or samples > 1. */
   prng?: Prng;
+  /** Tokens that are never chosen (e.g. the special tokens that cannot occur inside an utterance). */
+  banned?: readonly number[];
 }
 
 // ---- policy ----
@@ -147,10 +149,18 @@ function filterPolicy(z: Float64Array, topK: number, topP: number): void {
 }
 
 /** Chooses one row's next token; returns it with its log-probabilities and advantage. */
-function chooseToken(out: StepOutputs, row: number, vocab: number, config: DecodeConfig, prng: Prng | undefined) {
+function chooseToken(
+  out: StepOutputs,
+  row: number,
+  vocab: number,
+  config: DecodeConfig,
+  options: GenerateOptions,
+) {
+  const prng = options.prng;
   const policy = out.logits.subarray(row * vocab, (row + 1) * vocab);
   const z = new Float64Array(vocab);
   for (let i = 0; i < vocab; i++) z[i] = policy[i]! / config.temperature;
+  for (const t of options.banned ?? []) z[t] = -Infinity;
   filterPolicy(z, config.topK, config.topP);
   const adv = new Float64Array(vocab);
   if (out.qBar !== null && out.v !== null) {
@@ -165,9 +175,13 @@ function chooseToken(out: StepOutputs, row: number, vocab: number, config: Decod
   }
   const lse = logSumExp(z);
   let token = 0;
-  if (config.method === "greedy") {
-    for (let i = 1; i < vocab; i++) if (z[i]! > z[token]!) token = i;
-  } else {
+  const argmax = () => {
+    let best = 0;
+    for (let i = 1; i < vocab; i++) if (z[i]! > z[best]!) best = i;
+    return best;
+  };
+  if (config.method === "greedy") token = argmax();
+  else {
     if (prng === undefined) throw new Error("Sampling needs a prng");
     let u = prng.next();
     token = vocab - 1;
@@ -178,7 +192,7 @@ function chooseToken(out: StepOutputs, row: number, vocab: number, config: Decod
         break;
       }
     }
-    while (z[token] === -Infinity && token > 0) token--; // rounding guard: never pick a masked token
+    if (z[token] === -Infinity) token = argmax(); // rounding guard: never pick a masked token
   }
   return {
     token,
@@ -253,7 +267,7 @@ function decodeRows(
       const out = readHeads(model, stepper.hidden, plan, withValues);
       for (let b = 0; b < B; b++) {
         if (done[b]) continue;
-        const pick = chooseToken(out, b, vocab, config, options.prng);
+        const pick = chooseToken(out, b, vocab, config, options);
         const r = results[b]!;
         r.tokens.push(pick.token);
         r.logProb += pick.logProb;
@@ -396,7 +410,10 @@ export function textPolicy(
   config: DecodeConfig,
   prng?: Prng,
 ): (histories: readonly Segment[][]) => string[] {
-  const options: GenerateOptions = { stopToken: tokenizer.special.eoa, padToken: tokenizer.special.pad };
+  const sp = tokenizer.special;
+  // an utterance never contains the dialogue's structural tokens, so they are never decoded
+  const banned = [sp.pad, sp.bos, sp.eos, sp.boa, sp.eod];
+  const options: GenerateOptions = { stopToken: sp.eoa, padToken: sp.pad, banned };
   if (prng !== undefined) options.prng = prng;
   return (histories) => {
     const prompts = histories.map((h) => encodeSegments(h, tokenizer));

@@ -153,3 +153,15 @@ Deno.test("generate() with several samples keeps the one with the largest summed
   assert.equal(best!.advantage, top);
   model.dispose();
 });
+
+Deno.test("generate() never chooses a banned token, greedy or sampled", () => {
+  const model = makeModel("shared", 9);
+  const free = generate(model, PROMPTS, config({ beta: 0 }), { stopToken: STOP, padToken: PAD });
+  const banned = [...new Set(free.flatMap((g) => g.tokens))].filter((t) => t !== STOP);
+  assert.ok(banned.length > 0);
+  for (const c of [config({ beta: 0 }), config({ beta: 2, method: "sample", temperature: 3 })]) {
+    const out = generate(model, PROMPTS, c, { stopToken: STOP, padToken: PAD, prng: new Prng(4), banned });
+    for (const g of out) for (const t of g.tokens) assert.ok(!banned.includes(t), `token ${t} is banned`);
+  }
+  model.dispose();
+});

@@ -15,7 +15,7 @@ import { evalSubset, loadWordList, officialAllowed, WORD_LISTS } from "./words.t
 export const WORDLE_DATA_HELP = `deno task data wordle <kind> [options]
 
 Kinds:
-  mixed        games of a per-move mixture: random allowed word (1 − --smart) / random consistent word (--smart)
+  mixed        games of a per-move mixture: random vocabulary word (1 − --smart) / random consistent word (--smart)
   lava         the paper's section-5 dataset: per iteration 1 expert game, 5 repeat-the-first-words continuations
                from its state after two guesses (when it needs more than three), and 5 mixture games
   tweets       retrofit the reference's tweets CSV (--input FILE) into episodes

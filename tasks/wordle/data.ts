@@ -3,8 +3,8 @@
  * first, each guess is an action (−1, or 0 for the solving guess) followed by its colours as a state segment; an
  * invalid guess gets no colours.
  *
- * - `mixedDataset`: the natural setting, games of a per-move mixture of a random word (50 %) and a random
- *   consistent word (50 %).
+ * - `mixedDataset`: the natural setting, games of a per-move mixture of a random vocabulary word (50 %) and a
+ *   random consistent word (50 %).
  * - `lavaDataset`: the paper's section-5 dataset. Per iteration: one expert game (information player); if it
  *   lasts more than three guesses, five continuations from its state after two guesses that repeat one of those two
  *   words until the game is lost ("lava"); and five mixture games. Episodes carry `meta` for the Q-ranking
@@ -81,11 +81,14 @@ function envFor(source: DatasetSource, prng: Prng, schedule?: string[]): WordleE
   });
 }
 
-/** The natural-setting player: per move, a random allowed word or a random consistent word. */
+/**
+ * The natural-setting player (the reference's `RandomMixturePolicy`): per move, a random word of the vocabulary or
+ * a random vocabulary word consistent with the feedback so far.
+ */
 export function mixturePlayer(source: DatasetSource, smartFraction = 0.5): Player {
   return new MixturePlayer([
     [new ConsistentPlayer(source.answers, source.rule), smartFraction],
-    [new RandomPlayer(source.allowed), 1 - smartFraction],
+    [new RandomPlayer(source.answers), 1 - smartFraction],
   ]);
 }
 
