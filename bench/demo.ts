@@ -5,7 +5,7 @@
  * @module
  */
 import { initBackend } from "../ilql/backend.ts";
-import { parseCommandLine, runMain, UsageError } from "../ilql/cli.ts";
+import { BACKEND_FLAGS, BACKEND_HELP, backendOptions, parseCommandLine, runMain, UsageError } from "../ilql/cli.ts";
 import { formatConfigHelp } from "../ilql/config.ts";
 import { textPolicy } from "../ilql/decode.ts";
 import { Prng } from "../ilql/prng.ts";
@@ -31,8 +31,7 @@ demonstrations, and plays each greedy policy. Prints a table and writes it to --
 Options:
   --seeds LIST       comma-separated training seeds (default 1,2,3)
   --episodes N       demonstrations in the dataset (default 1000)
-  --backend NAME     wasm (default), cpu or tensorflow (needs @tensorflow/tfjs-node)
-  --threads N        wasm threads (default: the machine's cores)
+${BACKEND_HELP}
   --out FILE         where to write the markdown table (default results/demo.md)
   --checkpoints DIR  also save each run's final checkpoint there
   --help             this text
@@ -62,8 +61,7 @@ async function main() {
   const { values, overrides } = parseCommandLine(Deno.args, {
     seeds: { type: "string", default: "1,2,3" },
     episodes: { type: "string", default: "1000" },
-    backend: { type: "string", default: "wasm" },
-    threads: { type: "string" },
+    ...BACKEND_FLAGS,
     out: { type: "string", default: "results/demo.md" },
     checkpoints: { type: "string" },
     help: { type: "boolean", default: false },
@@ -77,10 +75,7 @@ async function main() {
   const episodes = positiveInt(values.episodes, "--episodes");
   // resolve every config before the backend starts, so a bad key fails at once
   for (const seed of seeds) merged(overrides, seed);
-  const backend = await initBackend({
-    backend: values.backend as "wasm",
-    ...(values.threads === undefined ? {} : { threads: positiveInt(values.threads, "--threads") }),
-  });
+  const backend = await initBackend(backendOptions(values));
   console.log(`backend: ${backend.summary}`);
   const data = stitchDataset(episodes, new Prng(0));
   const rows: string[] = [];

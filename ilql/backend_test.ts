@@ -220,6 +220,31 @@ Deno.test("gather gradient on wasm works for 2-D indices, axis 1 and a 3-D table
   assertAllClose(g2, expected2, { atol: 1e-6, rtol: 1e-6, what: "axis 1" });
 });
 
+Deno.test("gather on wasm: the row-copying kernel equals the original on axis 0; other cases keep the original", () => {
+  const prng = new Prng(13);
+  const cases: Array<[number[], number[], number]> = [[[7, 2, 3], [4, 1], 0], [[5, 4], [3, 2], 0], [[5, 4], [3], -1]];
+  for (const [tableShape, idxShape, axis] of cases) {
+    const table = tf.tensor(randn(tf.util.sizeFromShape(tableShape), prng), tableShape);
+    const along = axis < 0 ? axis + tableShape.length : axis;
+    const rows = tableShape[along]!;
+    const ids = Array.from({ length: tf.util.sizeFromShape(idxShape) }, (_, i) => (i * 5 + 3) % rows);
+    const got = tf.gather(table, tf.tensor(ids, idxShape, "int32"), axis);
+    // expected: gather row by row with slices (no gather kernel involved)
+    const parts = ids.map((r) =>
+      tf.slice(table, tableShape.map((_, d) => d === along ? r : 0), tableShape.map((n, d) => d === along ? 1 : n))
+    );
+    const expected = along === 0 ? tf.reshape(tf.concat(parts, 0), got.shape) : tf.concat(parts, along);
+    assert.deepEqual(got.shape, expected.shape);
+    assert.deepEqual(got.dataSync(), expected.dataSync());
+  }
+  assert.throws(
+    () => tf.gather(tf.ones([3, 2]), tf.tensor1d([0, 3], "int32")).dataSync(),
+    /index 3 is not in \[0, 2\]/,
+  );
+  // int32 tables take the original kernel
+  assert.deepEqual(tf.gather(tf.tensor1d([5, 6, 7], "int32"), [2, 0]).arraySync(), [7, 5]);
+});
+
 // ---- matmul routes ----
 
 /** float64 `a[nb, M, K] · b[nb, K, N]` (or `b[nb, N, K]ᵀ` when `bT`). */
@@ -345,18 +370,29 @@ Deno.test("attention() equals tfjs autodiff of softmax(q·kᵀ·scale + mask)·v
   const y1 = attention(q, k, v, mask, scale, drop(1)).dataSync();
   assert.deepEqual(attention(q, k, v, mask, scale, drop(1)).dataSync(), y1);
   assert.notDeepEqual(attention(q, k, v, mask, scale, drop(2)).dataSync(), y1);
-  const f = (qq: tf.Tensor) => tf.sum(attention(qq as tf.Tensor4D, k, v, mask, scale, drop(1)));
-  const analytic = tf.grad(f)(q).dataSync();
+  // every input's gradient against central differences, under a weighted loss so dOut is not uniform
+  const weights = tf.tensor2d(randn(B * Tq * H * hd, prng), [B * Tq, H * hd]);
+  const loss = (xs: tf.Tensor[]) =>
+    tf.sum(
+      tf.mul(
+        attention(xs[0] as tf.Tensor4D, xs[1] as tf.Tensor4D, xs[2] as tf.Tensor4D, mask, scale, drop(1)),
+        weights,
+      ),
+    );
+  const inputs = [q, k, v];
+  const analytic = tf.grads((...xs: tf.Tensor[]) => loss(xs))(inputs).map((g) => g.dataSync());
   const h = 1e-2;
-  const qv = q.dataSync();
-  for (const i of [0, 7, 31]) {
-    const bump = (delta: number) => {
-      const moved = Float32Array.from(qv);
-      moved[i]! += delta;
-      return f(tf.tensor4d(moved, q.shape)).dataSync()[0]!;
-    };
-    assertAllClose([analytic[i]!], [(bump(h) - bump(-h)) / (2 * h)], { atol: 2e-3, rtol: 2e-2, what: `dq[${i}]` });
-  }
+  inputs.forEach((x, which) => {
+    for (const i of [0, 7, 31]) {
+      const bump = (delta: number) => {
+        const moved = Float32Array.from(x.dataSync());
+        moved[i]! += delta;
+        return loss(inputs.map((y, j) => (j === which ? tf.tensor(moved, x.shape) : y))).dataSync()[0]!;
+      };
+      const fd = (bump(h) - bump(-h)) / (2 * h);
+      assertAllClose([analytic[which]![i]!], [fd], { atol: 3e-3, rtol: 2e-2, what: `d${"qkv"[which]}[${i}]` });
+    }
+  });
 });
 
 /** The BatchMatMul kernels a function issues, as `NN` / `NT` / `TN` / `TT` (inferred from unambiguous shapes). */
@@ -394,7 +430,7 @@ Deno.test("fast route issues only NN 2-D products and NT batched products, forwa
       tf.sum(attention(x as tf.Tensor4D, y as tf.Tensor4D, z as tf.Tensor4D, mask, 1, undefined))
     )([q, k, v]);
   const kinds = await withRoute("fast", () => matMulKinds(gradAttention));
-  assert.equal(kinds.length, 7, `expected 2 forward + 5 backward products (one recomputes q·kᵀ), got ${kinds}`);
+  assert.equal(kinds.length, 6, `expected 2 forward + 4 backward products, got ${kinds}`);
   assert.deepEqual(new Set(kinds), new Set(["4-D NT"]));
 });
 

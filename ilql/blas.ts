@@ -2,8 +2,9 @@
  * Optional native BLAS behind tfjs-backend-wasm (shared notes native-blas.md): OpenBLAS's `cblas_sgemm` is opened
  * with `Deno.dlopen` and called directly on the wasm heap (a `Float32Array` view at each tensor's offset, no
  * copies). It backs the wasm `BatchMatMul` and `_FusedMatMul` kernels (both transpose flags, numpy-style batch
- * broadcasting, a fallback to the original kernel for tiny batched products) and the `Sum` kernel when it reduces
- * leading axes (`cblas_sgemv` with a vector of ones; wasm's own Sum transposes first).
+ * broadcasting, a fallback to the original kernel for tiny batched products) and the `Sum` and `Mean` kernels when
+ * they reduce leading or trailing axes (`cblas_sgemv` with a vector of ones; wasm's own kernels transpose first or
+ * reduce without SIMD).
  *
  * The library is found through `ILQL_BLAS_LIB`, then the usual Linux and macOS paths. Without the library or the
  * `--allow-ffi` permission nothing changes and `openBlas()` returns null. Depends on tfjs-backend-wasm 4.22.0
@@ -52,6 +53,7 @@ const TRANS = 112;
 const CANDIDATES = [
   "/usr/lib/x86_64-linux-gnu/libopenblas.so.0",
   "/usr/lib/aarch64-linux-gnu/libopenblas.so.0",
+  "/usr/lib64/libopenblasp.so.0", // Fedora's threaded build
   "/usr/lib64/libopenblas.so.0",
   "/usr/lib/libopenblas.so.0",
   "/opt/homebrew/opt/openblas/lib/libopenblas.dylib",
@@ -227,13 +229,16 @@ export function activeBlas(): Blas | null {
   return registered;
 }
 
-/** Replaces the wasm BatchMatMul, _FusedMatMul and Sum kernels with BLAS-backed ones (once per process). */
+/** Replaces the wasm BatchMatMul, _FusedMatMul, Sum and Mean kernels with BLAS-backed ones (once per process). */
 export function registerBlasKernels(blas: Blas): void {
   if (registered !== null) return;
   const matMul = tf.getKernel("BatchMatMul", "wasm");
   const fused = tf.getKernel("_FusedMatMul", "wasm");
   const sum = tf.getKernel("Sum", "wasm");
-  if (!matMul || !fused || !sum) throw new Error("tfjs-backend-wasm lacks BatchMatMul, _FusedMatMul or Sum");
+  const mean = tf.getKernel("Mean", "wasm");
+  if (!matMul || !fused || !sum || !mean) {
+    throw new Error("tfjs-backend-wasm lacks BatchMatMul, _FusedMatMul, Sum or Mean");
+  }
 
   replace(matMul, (args) => {
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
@@ -278,38 +283,50 @@ export function registerBlasKernels(blas: Blas): void {
   });
 
   const ones = new Map<number, Float32Array>();
-  replace(sum, (args) => {
+  // y = xᵀ·1 over leading axes (bias and norm gradients) or x·1 over trailing axes (layer-norm statistics), with x
+  // viewed as a row-major matrix; wasm's own kernels transpose first or reduce without SIMD
+  const reduction = (original: tf.KernelConfig, mean: boolean) => (args: Parameters<tf.KernelFunc>[0]) => {
     const { x } = args.inputs as { x: tf.TensorInfo };
     const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
     const axes = tf.util.parseAxisParam(axis, x.shape).sort((i, j) => i - j);
-    // only a reduction over leading axes (bias and norm gradients) is routed; wasm's Sum is fine on inner axes
-    const leading = axes.length > 0 && axes.length < x.shape.length && axes.every((ax, i) => ax === i);
-    if (x.dtype !== "float32" || !leading) return sum.kernelFunc(args);
-    const rows = tf.util.sizeFromShape(x.shape.slice(0, axes.length));
-    const cols = tf.util.sizeFromShape(x.shape.slice(axes.length));
-    const shape = keepDims ? x.shape.map((d, i) => (i < axes.length ? 1 : d)) : x.shape.slice(axes.length);
+    const rank = x.shape.length;
+    const leading = axes.every((ax, i) => ax === i);
+    const trailing = axes.every((ax, i) => ax === rank - axes.length + i);
+    const reduced = tf.util.sizeFromShape(axes.map((ax) => x.shape[ax]!));
+    if (
+      x.dtype !== "float32" || axes.length === 0 || axes.length === rank || (!leading && !trailing)
+    ) {
+      return original.kernelFunc(args);
+    }
+    const kept = tf.util.sizeFromShape(x.shape) / reduced;
+    const shape = keepDims
+      ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
+      : x.shape.filter((_, i) => !axes.includes(i));
     const backend = args.backend as unknown as WasmBackend;
     const out = backend.makeOutput(shape, "float32");
-    let vector = ones.get(rows);
-    if (vector === undefined) ones.set(rows, vector = new Float32Array(rows).fill(1));
-    if (rows === 0) view(backend, out).fill(0);
-    // y = xᵀ·1: x is rows × cols, row-major
-    else {blas.library.symbols.cblas_sgemv(
-        ROW_MAJOR,
-        TRANS,
-        rows,
-        cols,
-        1,
-        view(backend, x),
-        cols,
-        vector,
-        1,
-        0,
-        view(backend, out),
-        1,
-      );}
+    // an empty reduction: wasm's kernel leaves the output unwritten
+    if (reduced === 0) return view(backend, out).fill(mean ? NaN : 0), out;
+    let vector = ones.get(reduced);
+    if (vector === undefined) ones.set(reduced, vector = new Float32Array(reduced).fill(1));
+    const [rows, cols] = leading ? [reduced, kept] : [kept, reduced];
+    blas.library.symbols.cblas_sgemv(
+      ROW_MAJOR,
+      leading ? TRANS : NO_TRANS,
+      rows,
+      cols,
+      mean ? 1 / reduced : 1,
+      view(backend, x),
+      cols,
+      vector,
+      1,
+      0,
+      view(backend, out),
+      1,
+    );
     return out;
-  });
+  };
+  replace(sum, reduction(sum, false));
+  replace(mean, reduction(mean, true));
   registered = blas;
 }
 

@@ -128,7 +128,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "BLAS Sum over leading axes equals a float64 reference; other reductions keep the original kernel",
+  name: "BLAS Sum and Mean over leading or trailing axes equal a float64 reference; other reductions keep the original",
   ignore: !available,
   fn: () => {
     const prng = new Prng(6);
@@ -150,11 +150,19 @@ Deno.test({
       }
       return out.slice(0, outShape.reduce((p, q) => p * q, 1));
     };
-    for (const axes of [[0], [0, 1], [1], [2], [1, 2]]) {
-      assertAllClose(tf.sum(t, axes).dataSync(), sumOver(axes), { atol: 1e-5, what: `axes ${axes}` });
+    for (const axes of [[0], [0, 1], [1], [2], [1, 2], [-1], [0, 1, 2]]) {
+      const positive = axes.map((ax) => (ax + 3) % 3);
+      const count = positive.reduce((n, ax) => n * [4, 3, 5][ax]!, 1);
+      assertAllClose(tf.sum(t, axes).dataSync(), sumOver(positive), { atol: 1e-5, what: `sum over ${axes}` });
+      const means = Array.from(sumOver(positive), (v) => v / count);
+      assertAllClose(tf.mean(t, axes).dataSync(), means, { atol: 1e-6, what: `mean over ${axes}` });
     }
     assert.deepEqual(tf.sum(t, 0, true).shape, [1, 3, 5]);
+    assert.deepEqual(tf.mean(t, -1, true).shape, [4, 3, 1]);
+    assert.deepEqual(tf.sum(t, [1, 2]).shape, [4]);
     assert.deepEqual(tf.sum(tf.zeros([0, 3]), 0).dataSync(), new Float32Array(3));
+    assert.deepEqual(tf.sum(tf.zeros([3, 0]), 0).dataSync(), new Float32Array(0));
+    assert.deepEqual(tf.sum(tf.zeros([3, 0]), 1).dataSync(), new Float32Array(3));
   },
 });
 

@@ -4,6 +4,7 @@
  * @module
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import type { BackendOptions } from "./backend.ts";
 import { parseOverrides, type SectionSpecs } from "./config.ts";
 
 /** Raised for bad command-line input; reported as one line with exit code 2. */
@@ -37,6 +38,43 @@ export function parseCommandLine<O extends NonNullable<ParseArgsConfig["options"
   } catch (e) {
     throw new UsageError((e as Error).message.split("\n")[0]!.replace(/\. To specify a positional.*$/, ""));
   }
+}
+
+/** The backend flags every entry point takes; pass them to {@link parseCommandLine} and read them with {@link backendOptions}. */
+export const BACKEND_FLAGS = {
+  backend: { type: "string", default: "wasm" },
+  threads: { type: "string" },
+  blas: { type: "string", default: "auto" },
+} as const;
+
+/** Help lines for {@link BACKEND_FLAGS}. */
+export const BACKEND_HELP = `  --backend NAME     wasm (default), cpu or tensorflow (needs @tensorflow/tfjs-node)
+  --blas MODE        native OpenBLAS behind the wasm matmuls: auto (default: when installed), on (required), off
+  --threads N        wasm threads without BLAS, OpenBLAS threads with it (default: the machine's cores)`;
+
+/**
+ * Backend options from the values of {@link BACKEND_FLAGS}.
+ * @throws UsageError naming the flag with a bad value
+ */
+export function backendOptions(values: { backend: string; blas: string; threads?: string }): BackendOptions {
+  if (!["wasm", "cpu", "tensorflow"].includes(values.backend)) {
+    throw new UsageError(`--backend must be wasm, cpu or tensorflow, got '${values.backend}'`);
+  }
+  if (!["auto", "on", "off"].includes(values.blas)) {
+    throw new UsageError(`--blas must be auto, on or off, got '${values.blas}'`);
+  }
+  const options: BackendOptions = {
+    backend: values.backend as NonNullable<BackendOptions["backend"]>,
+    blas: values.blas as NonNullable<BackendOptions["blas"]>,
+  };
+  if (values.threads !== undefined) {
+    const n = Number(values.threads);
+    if (!Number.isInteger(n) || n < 1) {
+      throw new UsageError(`--threads must be a positive integer, got '${values.threads}'`);
+    }
+    options.threads = n;
+  }
+  return options;
 }
 
 /** Runs an entry point: errors become `error: <message>` on one line and exit code 2 (usage) or 1 (failure). */

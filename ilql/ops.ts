@@ -14,6 +14,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { activeWasmBackend, heapView } from "./_wasm_heap.ts";
 import { Prng } from "./prng.ts";
 
 let route: "fast" | "plain" = "plain";
@@ -148,14 +149,22 @@ export interface DropoutContext {
 }
 
 function dropoutMask(seed: number, rate: number, shape: number[]): tf.Tensor {
-  const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
-  new Prng(seed).fillDropoutMask(values, rate);
-  return tf.tensor(values, shape);
+  const wasm = activeWasmBackend();
+  if (wasm === null) {
+    const values = new Float32Array(tf.util.sizeFromShape(shape));
+    new Prng(seed).fillDropoutMask(values, rate);
+    return tf.tensor(values, shape);
+  }
+  // written straight onto the wasm heap: no JS buffer to allocate and copy per mask
+  const info = wasm.makeOutput(shape, "float32");
+  new Prng(seed).fillDropoutMask(heapView(wasm, info), rate);
+  return tf.engine().makeTensorFromTensorInfo(info);
 }
 
 /**
  * Causal multi-head attention: softmax(q·kᵀ·scale + mask) (with dropout on the probabilities) times v, heads merged
- * back into `[B·Tq, H·hd]`. Keeps q, k, v and a dropout seed; the backward pass recomputes the probabilities.
+ * back into `[B·Tq, H·hd]`. Keeps q, k, v and the probabilities before and after dropout (as PyTorch's eager
+ * attention does); the dropout mask is read back from the kept probabilities rather than stored or regenerated.
  * @param q `[B, H, Tq, hd]`
  * @param k `[B, H, S, hd]`
  * @param v `[B, H, S, hd]`
@@ -173,25 +182,24 @@ export function attention(
   const S = k.shape[2];
   const rate = drop?.rate ?? 0;
   const seed = rate > 0 ? drop!.prng.nextUint32() : 0;
-  const probsOf = (sq: tf.Tensor, sk: tf.Tensor, m: tf.Tensor) => tf.softmax(tf.add(tf.mul(bmmNT(sq, sk), scale), m));
   const op = tf.customGrad((a, b, c, d, save) => {
     const [sq, sk, sv, m] = [a as tf.Tensor, b as tf.Tensor, c as tf.Tensor, d as tf.Tensor];
-    (save as tf.GradSaveFunc)([sq, sk, sv, m]);
+    const p = tf.tidy(() => tf.softmax(tf.add(tf.mul(bmmNT(sq, sk), scale), m))); // [B, H, Tq, S]
+    const kept = rate > 0 ? tf.tidy(() => tf.mul(p, dropoutMask(seed, rate, [B, H, Tq, S]))) : p; // [B, H, Tq, S]
+    (save as tf.GradSaveFunc)([sq, sk, sv, m, p, kept]);
+    const out = tf.tidy(() => tf.reshape(tf.transpose(bmmNN(kept, sv), [0, 2, 1, 3]), [B * Tq, H * hd])); // [B·Tq, D]
+    tf.dispose(rate > 0 ? [p, kept] : p);
     return {
-      value: tf.tidy(() => {
-        let p = probsOf(sq, sk, m); // [B, H, Tq, S]
-        if (rate > 0) p = tf.mul(p, dropoutMask(seed, rate, [B, H, Tq, S]));
-        return tf.reshape(tf.transpose(bmmNN(p, sv), [0, 2, 1, 3]), [B * Tq, H * hd]); // [B·Tq, D]
-      }),
+      value: out,
       gradFunc: lean((dy, saved) => {
-        const [xq, xk, xv, xm] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+        const [xq, xk, xv, xm, xp, xKept] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
         const dOut = tf.transpose(tf.reshape(dy, [B, Tq, H, hd]), [0, 2, 1, 3]); // [B, H, Tq, hd]
-        const p = probsOf(xq, xk, xm); // [B, H, Tq, S]
-        const keep = rate > 0 ? dropoutMask(seed, rate, [B, H, Tq, S]) : null;
-        const dv = bmmTN(keep ? tf.mul(p, keep) : p, dOut); // [B, H, S, hd]
+        const dv = bmmTN(xKept, dOut); // [B, H, S, hd]
         let dp = bmmNT(dOut, xv); // [B, H, Tq, S]
-        if (keep) dp = tf.mul(dp, keep);
-        const ds = tf.mul(tf.mul(p, tf.sub(dp, tf.sum(tf.mul(dp, p), -1, true))), scale); // [B, H, Tq, S]
+        // the kept entries are those still positive after dropout; where p itself is 0, ds below is 0 either way
+        if (rate > 0) dp = tf.mul(dp, tf.step(xKept));
+        const dropScale = rate > 0 ? 1 / (1 - rate) : 1;
+        const ds = tf.mul(tf.mul(xp, tf.sub(dp, tf.sum(tf.mul(dp, xp), -1, true))), scale * dropScale); // [B, H, Tq, S]
         return [bmmNN(ds, xk), bmmTN(ds, xq), dv, tf.zerosLike(xm)];
       }),
     };
@@ -209,20 +217,23 @@ function normalise(x: tf.Tensor): { xHat: tf.Tensor; invStd: tf.Tensor } {
 
 const layerNormOp = tf.customGrad((x, gain, bias, save) => {
   const [input, g, b] = [x as tf.Tensor, gain as tf.Tensor, bias as tf.Tensor];
-  (save as tf.GradSaveFunc)([input, g]);
+  const { xHat, invStd } = tf.tidy(() => normalise(input));
+  // the backward pass needs x̂ and 1/σ, not x: keeping them costs no more than keeping x and saves recomputing them
+  (save as tf.GradSaveFunc)([xHat, invStd, g]);
+  const y = tf.tidy(() => tf.add(tf.mul(xHat, g), b)); // [..., D]
+  tf.dispose([xHat, invStd]);
   return {
-    value: tf.tidy(() => tf.add(tf.mul(normalise(input).xHat, g), b)), // [..., D]
+    value: y,
     gradFunc: lean((dy, saved) => {
-      const [sx, sg] = saved as [tf.Tensor, tf.Tensor];
-      const { xHat, invStd } = normalise(sx);
+      const [sxHat, sInvStd, sg] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
       const rows = dy.size / dy.shape[dy.rank - 1]!;
       const flatDy = tf.reshape(dy, [rows, -1]);
       const dxHat = tf.mul(dy, sg); // [..., D]
       const dx = tf.mul(
-        tf.sub(tf.sub(dxHat, tf.mean(dxHat, -1, true)), tf.mul(xHat, tf.mean(tf.mul(dxHat, xHat), -1, true))),
-        invStd,
+        tf.sub(tf.sub(dxHat, tf.mean(dxHat, -1, true)), tf.mul(sxHat, tf.mean(tf.mul(dxHat, sxHat), -1, true))),
+        sInvStd,
       );
-      return [dx, tf.sum(tf.mul(flatDy, tf.reshape(xHat, [rows, -1])), 0), tf.sum(flatDy, 0)];
+      return [dx, tf.sum(tf.mul(flatDy, tf.reshape(sxHat, [rows, -1])), 0), tf.sum(flatDy, 0)];
     }),
   };
 });
@@ -241,15 +252,18 @@ function geluSigmoid(x: tf.Tensor): tf.Tensor {
 
 const geluOp = tf.customGrad((x, save) => {
   const input = x as tf.Tensor;
-  (save as tf.GradSaveFunc)([input]);
+  const s = tf.tidy(() => geluSigmoid(input));
+  const y = tf.mul(input, s);
+  // y is kept by the next matmul anyway; keeping σ costs one tensor and saves recomputing it in the backward pass
+  (save as tf.GradSaveFunc)([input, s, y]);
+  s.dispose();
   return {
-    value: tf.tidy(() => tf.mul(input, geluSigmoid(input))),
+    value: y,
     gradFunc: lean((dy, saved) => {
-      const sx = saved[0]!;
-      const s = geluSigmoid(sx);
-      // d/dx x·σ(2z) = σ + x·σ(1−σ)·2c(1 + 3k·x²)
+      const [sx, ss, sy] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+      // d/dx x·σ(2z) = σ + x·σ(1−σ)·2c(1 + 3k·x²), with x·σ(1−σ) = y − y·σ
       const dz = tf.add(tf.mul(tf.square(sx), 3 * GELU_K * GELU_2C), GELU_2C);
-      return tf.mul(dy, tf.add(s, tf.mul(tf.mul(sx, tf.mul(s, tf.sub(1, s))), dz)));
+      return tf.mul(dy, tf.add(ss, tf.mul(tf.sub(sy, tf.mul(sy, ss)), dz)));
     }),
   };
 });

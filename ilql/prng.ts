@@ -91,11 +91,34 @@ export class Prng {
     return new Prng(this.nextUint32() ^ Math.imul(this.nextUint32(), 0x27d4eb2d));
   }
 
-  /** Fills `out` with `scale` where a uniform draw is at or above `rate`, else 0 (inverted dropout mask). */
+  /**
+   * Fills `out` with 1/(1−rate) where a uniform 16-bit draw is at or above rate·2^16, else 0 (inverted dropout mask;
+   * the rate is quantized to 1/65,536).
+   */
   fillDropoutMask(out: Float32Array, rate: number): void {
-    const threshold = Math.floor(rate * 4294967296);
+    // two 16-bit draws per step of the generator, state held in locals: dropout masks are a hot loop
+    const threshold = Math.floor(rate * 65536);
     const scale = 1 / (1 - rate);
-    for (let i = 0; i < out.length; i++) out[i] = this.nextUint32() >= threshold ? scale : 0;
+    const st = this.#s;
+    let s0 = st[0]!, s1 = st[1]!, s2 = st[2]!, s3 = st[3]!;
+    const n = out.length;
+    for (let i = 0; i < n; i += 2) {
+      const m = Math.imul(s1, 5);
+      const r = Math.imul((m << 7) | (m >>> 25), 9);
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      out[i] = (r & 0xffff) >= threshold ? scale : 0;
+      if (i + 1 < n) out[i + 1] = r >>> 16 >= threshold ? scale : 0;
+    }
+    st[0] = s0;
+    st[1] = s1;
+    st[2] = s2;
+    st[3] = s3;
   }
 }
 

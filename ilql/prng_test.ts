@@ -210,16 +210,22 @@ Deno.test("Prng.fillDropoutMask() writes 0 or 1/(1-rate) with a zero fraction cl
   }
 });
 
-Deno.test("Prng.fillDropoutMask() keeps exactly the draws at or above rate·2^32 and is reproducible", () => {
+Deno.test("Prng.fillDropoutMask() keeps the 16-bit halves of each draw at or above rate·2^16, and is reproducible", () => {
   const rate = 0.3;
   const a = new Prng(2);
   const b = new Prng(2);
-  const out = new Float32Array(1000);
+  const out = new Float32Array(1001); // odd: the last draw fills one element
   a.fillDropoutMask(out, rate);
-  const threshold = Math.floor(rate * 4294967296);
-  const expected = Float32Array.from({ length: 1000 }, () => (b.nextUint32() >= threshold ? 1 / (1 - rate) : 0));
+  const threshold = Math.floor(rate * 65536);
+  const keep = (half: number) => (half >= threshold ? 1 / (1 - rate) : 0);
+  const expected = new Float32Array(1001);
+  for (let i = 0; i < 1001; i += 2) {
+    const r = b.nextUint32();
+    expected[i] = keep(r & 0xffff);
+    if (i + 1 < 1001) expected[i + 1] = keep(r >>> 16);
+  }
   assert.deepEqual(out, expected);
-  // the generator advanced by exactly one draw per element
+  // the generator advanced by exactly one draw per two elements
   assert.equal(a.nextUint32(), b.nextUint32());
 });
 
