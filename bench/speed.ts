@@ -177,7 +177,14 @@ function median(xs: number[]): number {
 type BlasMode = "on" | "off";
 
 /** Worker: times the ILQL step of one preset and layout; prints one JSON line. */
-async function workerStep(preset: PresetName, layout: Layout, blas: BlasMode, warmup: number, reps: number) {
+async function workerStep(
+  preset: PresetName,
+  layout: Layout,
+  blas: BlasMode,
+  warmup: number,
+  reps: number,
+  profile: boolean,
+) {
   const backend = await initBackend({ blas, warn: () => {} });
   const p = PRESETS[preset];
   const prng = new Prng(0);
@@ -210,6 +217,25 @@ async function workerStep(preset: PresetName, layout: Layout, blas: BlasMode, wa
     if (i >= warmup) {
       times.push(dt);
       losses.push(r.info["losses/total"]!);
+    }
+  }
+  if (profile) {
+    // one more step under tf.profile: time per kernel (and output shape), on stderr
+    const kernels = (await tf.profile(() => {
+      state = ilqlUpdate(state, [batch]).state;
+    })).kernels.filter((k) => tf.getKernel(k.name, tf.getBackend()) !== undefined); // not the named scopes
+    const byKernel = new Map<string, { ms: number; calls: number }>();
+    for (const k of kernels) {
+      const key = `${k.name} ${JSON.stringify(k.outputShapes)}`;
+      const e = byKernel.get(key) ?? { ms: 0, calls: 0 };
+      e.ms += k.kernelTimeMs as number;
+      e.calls++;
+      byKernel.set(key, e);
+    }
+    const total = kernels.reduce((s, k) => s + (k.kernelTimeMs as number), 0);
+    console.error(`kernel time ${fmt(total, 1)} ms in ${kernels.length} kernels; top 25:`);
+    for (const [key, e] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) {
+      console.error(`${fmt(e.ms, 1).padStart(8)} ms ${String(e.calls).padStart(5)}×  ${key}`);
     }
   }
   const med = median(times);
@@ -318,7 +344,10 @@ const HELP = `deno task bench:speed [--preset wordle,dialogue,gpt-small] [--layo
 Times our ILQL step (native BLAS under each OpenBLAS kernel type, and the wasm-only path) and the PyTorch anchor
 under the same kernel type, alternately, then decoding and the Wordle evaluator. Writes OUT.md and OUT.json.
 The anchor needs python3-torch and OpenBLAS: sudo bash bench/setup_torch.sh. Without OpenBLAS only the wasm path
-runs.`;
+runs.
+
+Profile one configuration (per-kernel times of one step, on stderr):
+  deno task bench:speed --worker step --preset dialogue --layout separate --blas on --profile`;
 
 async function main() {
   let values;
@@ -336,6 +365,7 @@ async function main() {
         kernels: { type: "string", default: "avx2,avx512" },
         "no-torch": { type: "boolean", default: false },
         "no-wasm": { type: "boolean", default: false },
+        profile: { type: "boolean", default: false },
         out: { type: "string", default: "results/speed" },
         help: { type: "boolean", default: false },
       },
@@ -360,6 +390,7 @@ async function main() {
       blas,
       Number(values.warmup ?? p.warmup),
       Number(values.reps ?? p.reps),
+      values.profile,
     );
   }
   if (values.worker === "decode") return await workerDecode(blas);

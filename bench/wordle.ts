@@ -214,7 +214,10 @@ async function main() {
     runs: records.map(({ eval: { returns: _, ...e }, ...r }) => ({ ...r, eval: e })),
   };
   await writeFileAtomic(`${values.out}.json`, JSON.stringify(report, null, 2) + "\n");
-  await writeFileAtomic(`${values.out}.md`, markdown(records, scripted, dataReturn, ceiling, base, seeds, games));
+  await writeFileAtomic(
+    `${values.out}.md`,
+    markdown(records, scripted, dataReturn, ceiling, base, seeds, games, backend.summary),
+  );
   console.log(`wrote ${values.out}.md and ${values.out}.json`);
 }
 
@@ -224,6 +227,11 @@ function fmtInfo(info: Record<string, number>): string {
 
 const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : "–");
 
+function medianOf(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
 function markdown(
   records: RunRecord[],
   scripted: Array<{ name: string } & WordleEvalResult>,
@@ -232,6 +240,7 @@ function markdown(
   base: Record<string, unknown>,
   seeds: number[],
   games: number,
+  backendSummary: string,
 ): string {
   const lines = [
     "# Wordle results",
@@ -313,11 +322,12 @@ function markdown(
     "a random word consistent with the feedback, hidden words and candidates from the 200-word evaluation vocabulary",
     "(`deno task data wordle mixed`); `lava` = 1,000 iterations of the section-5 recipe on the 2,315 original answers",
     "(`deno task data wordle lava --iterations 1000 --answers tasks/wordle/data/answers.txt`).",
-    `Training speed: ${
-      records.map((r) => `${r.dataset}/${r.algo} ${f(r.stepsPerSecond)} steps/s`).filter((_, i, a) =>
-        a.indexOf(_) === i
-      ).slice(0, 6).join(", ")
-    }.`,
+    `Speed (${backendSummary}): training ${
+      [...new Set(records.map((r) => r.algo))].map((algo) =>
+        `${algo} ${f(medianOf(records.filter((r) => r.algo === algo).map((r) => r.stepsPerSecond)), 1)} steps/s`
+      ).join(", ")
+    } (medians over runs); evaluation ${f(medianOf(records.map((r) => games / r.eval.seconds)), 0)} games/s with the`,
+    "trained models, greedy value-guided decoding with the KV cache.",
     "",
   );
   return lines.join("\n");

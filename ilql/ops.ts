@@ -184,7 +184,8 @@ export function attention(
   const seed = rate > 0 ? drop!.prng.nextUint32() : 0;
   const op = tf.customGrad((a, b, c, d, save) => {
     const [sq, sk, sv, m] = [a as tf.Tensor, b as tf.Tensor, c as tf.Tensor, d as tf.Tensor];
-    const p = tf.tidy(() => tf.softmax(tf.add(tf.mul(bmmNT(sq, sk), scale), m))); // [B, H, Tq, S]
+    // scaling q rather than the scores: a [.., hd] product instead of a [.., S] one; the backward pass is unchanged
+    const p = tf.tidy(() => tf.softmax(tf.add(bmmNT(tf.mul(sq, scale), sk), m))); // [B, H, Tq, S]
     const kept = rate > 0 ? tf.tidy(() => tf.mul(p, dropoutMask(seed, rate, [B, H, Tq, S]))) : p; // [B, H, Tq, S]
     (save as tf.GradSaveFunc)([sq, sk, sv, m, p, kept]);
     const out = tf.tidy(() => tf.reshape(tf.transpose(bmmNN(kept, sv), [0, 2, 1, 3]), [B * Tq, H * hd])); // [B·Tq, D]
