@@ -589,7 +589,7 @@ function markdown(report: {
     "",
     "`gpt-small` is the plain language-model step (behaviour cloning on every token, untied head, no dropout) of the",
     "backend notes' small GPT (vocab 64, d 128, 4 layers, T 32, B 32); their tuned tfjs-wasm measurement was 303.6 ms",
-    "(PyTorch: 38.6 ms AVX-512, 54.5 ms AVX2) on a day when this machine ran about 1.5× faster than during our runs.",
+    "(PyTorch: 38.6 ms AVX-512, 54.5 ms AVX2), measured on another day; it has no anchor run here.",
     "",
     "## Decoding and evaluation (wordle preset, separate layout)",
     "",

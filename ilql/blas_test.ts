@@ -194,3 +194,35 @@ Deno.test("openBlas() returns null with a reason for a missing library instead o
   assert.equal(result.blas, null);
   assert.match(result.reason, /^ILQL_BLAS_LIB=\/nonexistent\/libopenblas\.so: /);
 });
+
+Deno.test("without --allow-ffi the backend runs the wasm path and one line says why", async () => {
+  const script = await Deno.makeTempFile({ suffix: ".ts" });
+  await Deno.writeTextFile(
+    script,
+    `import { initBackend } from "${new URL("./backend.ts", import.meta.url)}";
+const lines: string[] = [];
+const info = await initBackend({ warn: (l) => lines.push(l) });
+console.log(JSON.stringify({ blas: info.blas, matmul: info.matmul, lines }));`,
+  );
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      `--config=${new URL("../deno.json", import.meta.url).pathname}`,
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-sys",
+      script,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  await Deno.remove(script);
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const result = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop()!);
+  assert.equal(result.blas, null);
+  assert.equal(result.matmul, "fast");
+  assert.deepEqual(result.lines, [
+    "info: native BLAS unavailable (--allow-ffi is not granted); running the tuned wasm path",
+  ]);
+});

@@ -1,0 +1,252 @@
+/**
+ * Benchmark suites: which tasks, algorithms, seeds and budgets a sweep runs, expanded into runs with stable ids.
+ * A run is (task, algorithm, resolved config, seed, dataset size, evaluation episodes); its id is a hash of those,
+ * so the same run has the same id in every process, shard and session.
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { parseOverrides } from "../ilql/config.ts";
+import { ILQL_RUN_SECTIONS, type IlqlRunConfig, ilqlRunConfig } from "../ilql/run.ts";
+import { ALGORITHMS, type Overrides, TASKS } from "./registry.ts";
+
+/** A task's budget within a suite. */
+export interface SuiteTask {
+  /** Training episodes drawn from the task's data (the task's default when absent). */
+  datasetSize?: number;
+  /** Evaluation episodes per run. */
+  evalEpisodes: number;
+  /** Config over the task's defaults (train steps, batch size, …). */
+  config: Overrides;
+}
+
+/** A declared sweep. */
+export interface Suite {
+  description: string;
+  tasks: Record<string, SuiteTask>;
+  /** Algorithm names (every registered one when absent). */
+  algorithms?: string[];
+  seeds: number[];
+}
+
+/** The declared suites. */
+export const SUITES: Record<string, Suite> = {
+  quick: {
+    description: "every algorithm on every task, small budgets, one seed (about 5 minutes on 2 cores)",
+    tasks: {
+      stitch: { evalEpisodes: 16, config: {} },
+      wordle: { datasetSize: 4000, evalEpisodes: 256, config: { train: { steps: 800 } } },
+    },
+    seeds: [0],
+  },
+  paper: {
+    description: "the budgets and seeds of the reported tables (about 30 minutes on 2 cores)",
+    tasks: {
+      stitch: { evalEpisodes: 16, config: { train: { steps: 300 } } },
+      wordle: { evalEpisodes: 1024, config: { train: { steps: 2500 } } },
+    },
+    seeds: [0, 1, 2],
+  },
+  smoke: {
+    description: "a seconds-long check of the harness itself (the stitch task, tiny budget, two seeds)",
+    tasks: {
+      stitch: { datasetSize: 200, evalEpisodes: 4, config: { train: { steps: 30, batchSize: 16 } } },
+    },
+    seeds: [0, 1],
+  },
+};
+
+/** One run of a suite. */
+export interface RunSpec {
+  /** Hash of everything below: the run's identity. */
+  id: string;
+  task: string;
+  algorithm: string;
+  seed: number;
+  datasetSize: number | null;
+  evalEpisodes: number;
+  /** The values of the sweep this run belongs to (`section.key` → value); empty without a sweep. */
+  setting: Record<string, unknown>;
+  config: IlqlRunConfig;
+}
+
+/** A sweep over one config key. */
+export interface Sweep {
+  key: string;
+  values: unknown[];
+}
+
+/** Options that narrow or change a suite. */
+export interface ExpandOptions {
+  tasks?: string[];
+  algorithms?: string[];
+  seeds?: number[];
+  /** `--set` overrides applied to every run (below the algorithm's own preset). */
+  set?: Overrides;
+  sweeps?: Sweep[];
+}
+
+/**
+ * Parses `section.key=value` settings (the `--set` flag).
+ * @throws naming the setting when the key is unknown or the value has the wrong type
+ */
+export function parseSettings(settings: readonly string[]): Overrides {
+  const args = settings.map((s) => {
+    if (!/^[\w-]+\.[\w.-]+=/.test(s)) throw new Error(`--set expects section.key=value, got '${s}'`);
+    return `--${s}`;
+  });
+  const { overrides, rest } = parseOverrides(ILQL_RUN_SECTIONS, args);
+  if (rest.length > 0) throw new Error(`--set: unknown config section in '${rest[0]!.slice(2)}'`);
+  return overrides;
+}
+
+/**
+ * Parses `section.key=v1,v2,…` (the `--sweep` flag).
+ * @throws naming the sweep when it is malformed, the key unknown or a value of the wrong type
+ */
+export function parseSweep(text: string): Sweep {
+  const m = /^([\w-]+\.[\w.-]+)=(.+)$/.exec(text);
+  if (m === null) throw new Error(`--sweep expects section.key=v1,v2,…, got '${text}'`);
+  const [, key, list] = m as unknown as [string, string, string];
+  const raw = list.split(",");
+  if (raw.some((v) => v.trim() === "")) throw new Error(`--sweep ${key}: empty value in '${list}'`);
+  const values = raw.map((v) => {
+    const parsed = parseSettings([`${key}=${v.trim()}`]);
+    const [section, field] = key.split(/\.(.*)/s) as [string, string];
+    return parsed[section]![field];
+  });
+  if (new Set(values.map((v) => JSON.stringify(v))).size !== values.length) {
+    throw new Error(`--sweep ${key}: repeated value in '${list}'`);
+  }
+  return { key, values };
+}
+
+function merge(...layers: Overrides[]): Overrides {
+  const out: Overrides = {};
+  for (const layer of layers) {
+    for (const [section, kv] of Object.entries(layer)) out[section] = { ...out[section], ...kv };
+  }
+  return out;
+}
+
+/** Canonical JSON: object keys sorted, so equal values hash equally. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** A short stable hash of any JSON value. */
+export function hashOf(value: unknown): string {
+  return createHash("sha256").update(canonical(value)).digest("hex").slice(0, 16);
+}
+
+/**
+ * Expands a suite into runs, in a fixed order (task, algorithm, sweep setting, seed).
+ * @throws naming the unknown task or algorithm, or the bad config key
+ */
+export function expandSuite(suite: Suite, options: ExpandOptions = {}): RunSpec[] {
+  const taskNames = options.tasks ?? Object.keys(suite.tasks);
+  for (const t of taskNames) {
+    if (!Object.hasOwn(TASKS, t)) throw new Error(`unknown task '${t}' (registered: ${Object.keys(TASKS).join(", ")})`);
+    if (!Object.hasOwn(suite.tasks, t)) throw new Error(`task '${t}' has no budget in this suite`);
+  }
+  const algorithms = options.algorithms ?? suite.algorithms ?? Object.keys(ALGORITHMS);
+  for (const a of algorithms) {
+    if (!Object.hasOwn(ALGORITHMS, a)) {
+      throw new Error(`unknown algorithm '${a}' (registered: ${Object.keys(ALGORITHMS).join(", ")})`);
+    }
+  }
+  const seeds = options.seeds ?? suite.seeds;
+  // every combination of the sweeps' values
+  let settings: Array<Record<string, unknown>> = [{}];
+  for (const sweep of options.sweeps ?? []) {
+    settings = settings.flatMap((s) => sweep.values.map((v) => ({ ...s, [sweep.key]: v })));
+  }
+  const runs: RunSpec[] = [];
+  for (const task of taskNames) {
+    const budget = suite.tasks[task]!;
+    for (const algorithm of algorithms) {
+      for (const setting of settings) {
+        const swept: Overrides = {};
+        for (const [key, value] of Object.entries(setting)) {
+          const [section, field] = key.split(/\.(.*)/s) as [string, string];
+          (swept[section] ??= {})[field] = value;
+        }
+        for (const seed of seeds) {
+          const config = ilqlRunConfig(
+            merge(
+              TASKS[task]!.defaults,
+              budget.config,
+              options.set ?? {},
+              swept,
+              ALGORITHMS[algorithm]!.preset,
+              { train: { seed } },
+            ),
+          );
+          const identity = {
+            task,
+            algorithm,
+            seed,
+            datasetSize: budget.datasetSize ?? null,
+            evalEpisodes: budget.evalEpisodes,
+            setting,
+            config,
+          };
+          runs.push({ id: hashOf(identity), ...identity });
+        }
+      }
+    }
+  }
+  return runs;
+}
+
+/** A share of the runs: shard `index` of `count` (0-based). */
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+/**
+ * Parses `i/n` (0 ≤ i < n).
+ * @throws naming the bad value
+ */
+export function parseShard(text: string): Shard {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const shard = m ? { index: Number(m[1]), count: Number(m[2]) } : null;
+  if (shard === null || shard.count < 1 || shard.index >= shard.count) {
+    throw new Error(`--shard expects i/n with 0 ≤ i < n, got '${text}'`);
+  }
+  return shard;
+}
+
+/**
+ * The shard from a cluster's environment: Slurm job arrays (`SLURM_ARRAY_TASK_ID`, `SLURM_ARRAY_TASK_COUNT`,
+ * offset by `SLURM_ARRAY_TASK_MIN`) or Kubernetes Indexed Jobs (`JOB_COMPLETION_INDEX` with `ILQL_SHARD_COUNT`,
+ * the job's `completions`). Null when neither is set.
+ * @throws when the variables are inconsistent
+ */
+export function shardFromEnv(env: (name: string) => string | undefined): Shard | null {
+  const slurm = env("SLURM_ARRAY_TASK_ID");
+  if (slurm !== undefined) {
+    const count = env("SLURM_ARRAY_TASK_COUNT");
+    if (count === undefined) throw new Error("SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not");
+    return parseShard(`${Number(slurm) - Number(env("SLURM_ARRAY_TASK_MIN") ?? 0)}/${count}`);
+  }
+  const k8s = env("JOB_COMPLETION_INDEX");
+  if (k8s !== undefined) {
+    const count = env("ILQL_SHARD_COUNT");
+    if (count === undefined) {
+      throw new Error("JOB_COMPLETION_INDEX is set but ILQL_SHARD_COUNT (the job's completions) is not");
+    }
+    return parseShard(`${k8s}/${count}`);
+  }
+  return null;
+}
+
+/** The runs of one shard: a deterministic round-robin over the runs in suite order. */
+export function shardRuns(runs: readonly RunSpec[], shard: Shard): RunSpec[] {
+  return runs.filter((_, i) => i % shard.count === shard.index);
+}

@@ -1,0 +1,148 @@
+import assert from "node:assert/strict";
+import {
+  expandSuite,
+  hashOf,
+  parseSettings,
+  parseShard,
+  parseSweep,
+  shardFromEnv,
+  shardRuns,
+  type Suite,
+  SUITES,
+} from "./suite.ts";
+
+const SUITE: Suite = {
+  description: "test",
+  tasks: {
+    stitch: { datasetSize: 100, evalEpisodes: 2, config: { train: { steps: 5 } } },
+    wordle: { datasetSize: 50, evalEpisodes: 4, config: { train: { steps: 5 } } },
+  },
+  seeds: [0, 1],
+};
+
+Deno.test("expandSuite() is deterministic: same runs, same ids, in suite order", () => {
+  const a = expandSuite(SUITE);
+  const b = expandSuite(structuredClone(SUITE));
+  assert.deepEqual(a, b);
+  assert.equal(a.length, 2 * 2 * 2); // tasks × algorithms × seeds
+  assert.equal(new Set(a.map((r) => r.id)).size, a.length);
+  assert.deepEqual(a.slice(0, 4).map((r) => [r.task, r.algorithm, r.seed]), [
+    ["stitch", "bc", 0],
+    ["stitch", "bc", 1],
+    ["stitch", "ilql", 0],
+    ["stitch", "ilql", 1],
+  ]);
+  // the run's resolved config carries the layers: task defaults, suite budget, algorithm preset, seed
+  const bc = a[1]!;
+  assert.equal(bc.config.train.steps, 5);
+  assert.equal(bc.config.train.seed, 1);
+  assert.equal(bc.config.model.width, 32);
+  assert.equal(bc.config.ilql.qWeight, 0);
+  assert.equal(bc.config.decode.beta, 0);
+  assert.equal(a[2]!.config.decode.beta, 16);
+});
+
+Deno.test("hashOf() ignores key order and tells values apart", () => {
+  assert.equal(hashOf({ a: 1, b: { c: [1, 2], d: "x" } }), hashOf({ b: { d: "x", c: [1, 2] }, a: 1 }));
+  assert.notEqual(hashOf({ a: 1 }), hashOf({ a: 2 }));
+  assert.notEqual(hashOf([1, 2]), hashOf([2, 1]));
+  assert.match(hashOf(null), /^[0-9a-f]{16}$/);
+});
+
+Deno.test("a run's id changes with anything that changes the run, and only then", () => {
+  const base = expandSuite(SUITE, { tasks: ["stitch"], algorithms: ["ilql"], seeds: [0] })[0]!;
+  const again = expandSuite(SUITE, { tasks: ["stitch"], algorithms: ["ilql"], seeds: [0], set: {} })[0]!;
+  assert.equal(again.id, base.id);
+  const changed = [
+    expandSuite(SUITE, { tasks: ["stitch"], algorithms: ["ilql"], seeds: [1] })[0]!,
+    expandSuite(SUITE, {
+      tasks: ["stitch"],
+      algorithms: ["ilql"],
+      seeds: [0],
+      set: parseSettings(["ilql.expectile=0.8"]),
+    })[0]!,
+    expandSuite({ ...SUITE, tasks: { stitch: { ...SUITE.tasks.stitch!, evalEpisodes: 3 } } }, {
+      algorithms: ["ilql"],
+      seeds: [0],
+    })[0]!,
+  ];
+  for (const c of changed) assert.notEqual(c.id, base.id);
+});
+
+Deno.test("narrowing, --set and --sweep: the product of the sweeps, algorithm presets win", () => {
+  const runs = expandSuite(SUITE, {
+    tasks: ["stitch"],
+    seeds: [3],
+    set: parseSettings(["train.steps=7", "ilql.cqlWeight=0.5"]),
+    sweeps: [parseSweep("decode.beta=1,4"), parseSweep("ilql.expectile=0.6,0.9")],
+  });
+  assert.equal(runs.length, 2 * 4); // algorithms × (2 × 2 settings)
+  assert.ok(runs.every((r) => r.config.train.steps === 7 && r.config.train.seed === 3));
+  const ilql = runs.filter((r) => r.algorithm === "ilql");
+  assert.deepEqual(ilql.map((r) => [r.config.decode.beta, r.config.ilql.expectile]), [[1, 0.6], [1, 0.9], [4, 0.6], [
+    4,
+    0.9,
+  ]]);
+  assert.deepEqual(ilql[1]!.setting, { "decode.beta": 1, "ilql.expectile": 0.9 });
+  assert.ok(ilql.every((r) => r.config.ilql.cqlWeight === 0.5));
+  // BC stays BC: β 0 and no value losses whatever the sweep and --set say
+  const bc = runs.filter((r) => r.algorithm === "bc");
+  assert.ok(
+    bc.every((r) => r.config.decode.beta === 0 && r.config.ilql.cqlWeight === 0 && r.config.ilql.qWeight === 0),
+  );
+});
+
+Deno.test("bad suite input throws one line naming the problem", () => {
+  assert.throws(
+    () => expandSuite(SUITE, { algorithms: ["dqn"] }),
+    /^Error: unknown algorithm 'dqn' \(registered: bc, ilql/,
+  );
+  assert.throws(() => expandSuite(SUITE, { tasks: ["chess"] }), /unknown task 'chess'/);
+  assert.throws(() => expandSuite(SUITES.smoke!, { tasks: ["wordle"] }), /task 'wordle' has no budget in this suite/);
+  assert.throws(() => parseSettings(["ilql.expectiles=0.9"]), /ilql\.expectiles/);
+  assert.throws(() => parseSettings(["ilql.expectile=high"]), /ilql\.expectile/);
+  assert.throws(() => parseSettings(["expectile"]), /--set expects section\.key=value, got 'expectile'/);
+  assert.throws(() => parseSettings(["optimizer.lr=1"]), /unknown config section/);
+  assert.throws(() => parseSweep("decode.beta"), /--sweep expects section\.key=v1,v2,…, got 'decode\.beta'/);
+  assert.throws(() => parseSweep("decode.beta=1,,4"), /empty value/);
+  assert.throws(() => parseSweep("decode.beta=1,1"), /repeated value/);
+  assert.throws(() => parseSweep("decode.beta=1,x"), /decode\.beta/);
+  assert.throws(() => parseSweep("decode.betas=1,2"), /decode\.betas/);
+  for (const text of [() => parseSettings(["ilql.expectile=high"]), () => parseSweep("decode.beta=1,,4")]) {
+    try {
+      text();
+    } catch (e) {
+      assert.ok(!(e as Error).message.includes("\n"), "one line");
+    }
+  }
+});
+
+Deno.test("shards partition the runs deterministically; the environment names the shard", () => {
+  const runs = expandSuite(SUITE);
+  const shards = [0, 1, 2].map((index) => shardRuns(runs, { index, count: 3 }));
+  assert.deepEqual(shards.flat().map((r) => r.id).sort(), runs.map((r) => r.id).sort());
+  assert.equal(new Set(shards.flat().map((r) => r.id)).size, runs.length);
+  assert.deepEqual(shardRuns(runs, { index: 1, count: 3 }), shards[1]);
+  assert.deepEqual(parseShard("2/5"), { index: 2, count: 5 });
+  for (const bad of ["5/5", "1/0", "a/2", "1", "-1/2"]) assert.throws(() => parseShard(bad), /--shard expects i\/n/);
+  const env = (vars: Record<string, string>) => (name: string) => vars[name];
+  assert.equal(shardFromEnv(env({})), null);
+  assert.deepEqual(
+    shardFromEnv(env({ SLURM_ARRAY_TASK_ID: "4", SLURM_ARRAY_TASK_COUNT: "4", SLURM_ARRAY_TASK_MIN: "1" })),
+    {
+      index: 3,
+      count: 4,
+    },
+  );
+  assert.deepEqual(shardFromEnv(env({ JOB_COMPLETION_INDEX: "0", ILQL_SHARD_COUNT: "2" })), { index: 0, count: 2 });
+  assert.throws(() => shardFromEnv(env({ SLURM_ARRAY_TASK_ID: "0" })), /SLURM_ARRAY_TASK_COUNT/);
+  assert.throws(() => shardFromEnv(env({ JOB_COMPLETION_INDEX: "0" })), /ILQL_SHARD_COUNT/);
+});
+
+Deno.test("every declared suite expands", () => {
+  for (const [name, suite] of Object.entries(SUITES)) {
+    const runs = expandSuite(suite);
+    assert.ok(runs.length > 0, name);
+    assert.equal(new Set(runs.map((r) => r.id)).size, runs.length, name);
+  }
+});

@@ -1,0 +1,176 @@
+/**
+ * Results tables from run records: per (task, algorithm, setting) the mean over seeds with a 95 % bootstrap
+ * interval, the interquartile mean and the normalized score; paper-style markdown (rows algorithms, columns tasks,
+ * best in bold) and CSV.
+ * @module
+ */
+import { ALGORITHMS, TASKS } from "./registry.ts";
+import { bootstrapMean, meanSe, normalizedScore, type SeedSummary } from "./stats.ts";
+import type { RunRecord } from "./store.ts";
+
+/** One cell of the results: a (task, algorithm, setting) group of runs over seeds. */
+export interface ResultGroup {
+  task: string;
+  algorithm: string;
+  /** The sweep setting as `key=value` pairs (empty without a sweep). */
+  setting: string;
+  seeds: number[];
+  /** Over seeds of the per-run mean returns. */
+  summary: SeedSummary;
+  /** Mean over seeds of each run's standard error over its evaluation episodes. */
+  episodeSe: number;
+  episodesPerRun: number;
+  /** Normalized score of the mean (0 = floor, 50 = dataset average, 100 = ceiling), or null without anchors. */
+  normalized: number | null;
+  /** Task metrics averaged over seeds. */
+  metrics: Record<string, number>;
+  /** Mean training steps per second. */
+  stepsPerSecond: number;
+}
+
+/** `key=value` pairs of a setting, in key order. */
+export function settingLabel(setting: Record<string, unknown>): string {
+  return Object.keys(setting).sort().map((k) => `${k}=${JSON.stringify(setting[k])}`).join(" ");
+}
+
+/** Registration order (unregistered names last, alphabetically). */
+function order(names: string[], name: string): string {
+  const i = names.indexOf(name);
+  return `${String(i < 0 ? names.length : i).padStart(4, "0")}${name}`;
+}
+
+/** Groups records by task, algorithm and setting (in registration order, then setting) and summarises each group. */
+export function groupResults(records: readonly RunRecord[]): ResultGroup[] {
+  const key = (r: RunRecord) =>
+    [
+      order(Object.keys(TASKS), r.spec.task),
+      order(Object.keys(ALGORITHMS), r.spec.algorithm),
+      settingLabel(r.spec.setting),
+    ]
+      .join("\u0000");
+  const sorted = [...records].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a.spec.seed - b.spec.seed));
+  const groups = new Map<string, RunRecord[]>();
+  for (const r of sorted) {
+    const key = JSON.stringify([r.spec.task, r.spec.algorithm, settingLabel(r.spec.setting)]);
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  return [...groups.values()].map((rs) => {
+    const first = rs[0]!;
+    const summary = bootstrapMean(rs.map((r) => r.eval.mean));
+    const { floor, ceiling } = first.anchors;
+    const datasetAverage = first.datasetReturn;
+    const metrics: Record<string, number> = {};
+    for (const name of Object.keys(first.eval.metrics)) {
+      metrics[name] = meanSe(rs.map((r) => r.eval.metrics[name]!)).mean;
+    }
+    return {
+      task: first.spec.task,
+      algorithm: first.spec.algorithm,
+      setting: settingLabel(first.spec.setting),
+      seeds: rs.map((r) => r.spec.seed),
+      summary,
+      episodeSe: meanSe(rs.map((r) => r.eval.se)).mean,
+      episodesPerRun: first.eval.returns.length,
+      normalized: floor < datasetAverage && datasetAverage < ceiling
+        ? normalizedScore(summary.mean, { floor, datasetAverage, ceiling })
+        : null,
+      metrics,
+      stepsPerSecond: meanSe(rs.map((r) => r.spec.config.train.steps / r.provenance.trainSeconds)).mean,
+    };
+  });
+}
+
+const f = (x: number | null, d = 2) => (x === null || !Number.isFinite(x) ? "–" : x.toFixed(d));
+
+/** Paper-style markdown: returns and normalized scores (rows algorithms, columns tasks, best in bold), then details. */
+export function markdownTable(groups: readonly ResultGroup[]): string {
+  const tasks = [...new Set(groups.map((g) => g.task))];
+  const rows = [...new Set(groups.map((g) => `${g.algorithm}${g.setting ? ` (${g.setting})` : ""}`))];
+  const find = (row: string, task: string) =>
+    groups.find((g) => g.task === task && `${g.algorithm}${g.setting ? ` (${g.setting})` : ""}` === row);
+  const grid = (value: (g: ResultGroup) => number | null, cell: (g: ResultGroup) => string) => {
+    const best = new Map(
+      tasks.map((t) => [t, Math.max(...groups.filter((g) => g.task === t).map((g) => value(g) ?? -Infinity))]),
+    );
+    return [
+      `| algorithm | ${tasks.join(" | ")} |`,
+      `|---|${tasks.map(() => "---:").join("|")}|`,
+      ...rows.map((row) =>
+        `| ${row} | ${
+          tasks.map((t) => {
+            const g = find(row, t);
+            if (g === undefined) return "";
+            const text = cell(g);
+            return value(g) !== null && value(g) === best.get(t) && rows.length > 1 ? `**${text}**` : text;
+          }).join(" | ")
+        } |`
+      ),
+    ];
+  };
+  return [
+    "Mean return over seeds [95 % bootstrap interval over seeds] (best in bold):",
+    "",
+    ...grid((g) => g.summary.mean, (g) => `${f(g.summary.mean)} [${f(g.summary.low)}, ${f(g.summary.high)}]`),
+    "",
+    "Normalized score (0 = worst return, 50 = the dataset's average, 100 = the best scripted policy):",
+    "",
+    ...grid((g) => g.normalized, (g) => f(g.normalized, 1)),
+    "",
+    "Per group: seeds, mean ± s.e. over evaluation episodes (averaged over seeds), interquartile mean over seeds, task",
+    "metrics, training speed:",
+    "",
+    "| task | algorithm | setting | seeds | episodes/run | return ± s.e. | IQM | metrics | steps/s |",
+    "|---|---|---|---|---:|---|---:|---|---:|",
+    ...groups.map((g) =>
+      `| ${g.task} | ${g.algorithm} | ${g.setting || "–"} | ${g.seeds.join(", ")} | ${g.episodesPerRun} | ${
+        f(g.summary.mean)
+      } ± ${f(g.episodeSe)} | ${f(g.summary.iqm)} | ${
+        Object.entries(g.metrics).map(([k, v]) => `${k} ${f(v, 3)}`).join(", ") || "–"
+      } | ${f(g.stepsPerSecond, 1)} |`
+    ),
+    "",
+  ].join("\n");
+}
+
+function csvField(value: string | number | null): string {
+  const text = value === null ? "" : String(value);
+  return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** One CSV row per group. */
+export function csvTable(groups: readonly ResultGroup[]): string {
+  const metricNames = [...new Set(groups.flatMap((g) => Object.keys(g.metrics)))].sort();
+  const header = [
+    "task",
+    "algorithm",
+    "setting",
+    "seeds",
+    "episodes_per_run",
+    "mean",
+    "ci_low",
+    "ci_high",
+    "iqm",
+    "episode_se",
+    "normalized",
+    ...metricNames,
+    "steps_per_s",
+  ];
+  const lines = groups.map((g) =>
+    [
+      g.task,
+      g.algorithm,
+      g.setting,
+      g.seeds.join(" "),
+      g.episodesPerRun,
+      g.summary.mean,
+      g.summary.low,
+      g.summary.high,
+      g.summary.iqm,
+      g.episodeSe,
+      g.normalized,
+      ...metricNames.map((m) => g.metrics[m] ?? null),
+      g.stepsPerSecond,
+    ].map(csvField).join(",")
+  );
+  return [header.join(","), ...lines].join("\n") + "\n";
+}
