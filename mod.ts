@@ -100,3 +100,32 @@ export {
 } from "./ilql/trainer.ts";
 export { ILQL_RUN_SECTIONS, type IlqlRunConfig, ilqlRunConfig, trainIlql, type TrainIlqlOptions } from "./ilql/run.ts";
 export { type BatchPolicy, type LanguageEnv, type Rollout, rollout, type StepResult } from "./tasks/task.ts";
+export {
+  type AlgorithmDefinition,
+  ALGORITHMS,
+  type Overrides,
+  type TaskDefinition,
+  type TaskEvaluation,
+  TASKS,
+} from "./eval/registry.ts";
+export {
+  type ExpandOptions,
+  expandSuite,
+  parseSettings,
+  parseShard,
+  parseSweep,
+  type RunSpec,
+  type Shard,
+  shardFromEnv,
+  shardRuns,
+  type Suite,
+  SUITES,
+  type SuiteTask,
+  type Sweep,
+} from "./eval/suite.ts";
+export { type ExecuteOptions, executeRun } from "./eval/runner.ts";
+export { readRecord, readRecords, type RunRecord } from "./eval/store.ts";
+export { csvTable, groupResults, markdownTable, type ResultGroup } from "./eval/table.ts";
+export { type ChartSpec, chartSpecs, renderPng } from "./eval/plots.ts";
+export { writeReport } from "./eval/report.ts";
+export { bootstrapMean, iqm, meanSe, normalizedScore } from "./eval/stats.ts";

@@ -1,48 +1,126 @@
 /**
- * `deno task report [DIR]`: merges every run record in a results directory (all shards) into `table.md` and
- * `table.csv`.
+ * `deno task report [DIR]`: merges every run record in a results directory (all shards) into `table.md`,
+ * `table.csv`, PNG figures (`figures/`) and one self-contained `report.html` (chart.js inlined, no network).
  * @module
  */
+import { createRequire } from "node:module";
 import { runMain, UsageError } from "../ilql/cli.ts";
 import { writeFileAtomic } from "../ilql/safetensors.ts";
-import { readRecords } from "./store.ts";
-import { csvTable, groupResults, markdownTable } from "./table.ts";
+import { type ChartSpec, chartSpecs, renderPng } from "./plots.ts";
+import { readRecords, type RunRecord } from "./store.ts";
+import { csvTable, type Grid, groupResults, headlineGrids, markdownTable, type ResultGroup } from "./table.ts";
 
-/** Writes the report files of `dir`; returns their paths. */
+function provenance(dir: string, records: readonly RunRecord[]): string {
+  const commits = [...new Set(records.map((r) => r.provenance.commit.slice(0, 10)))];
+  const backends = [...new Set(records.map((r) => r.provenance.backend))];
+  const wall = records.reduce((s, r) => s + r.provenance.wallSeconds, 0);
+  return `${records.length} runs (commit ${commits.join(", ")}; ${backends.join("; ")}; ${
+    (wall / 60).toFixed(1)
+  } run-minutes in all). Regenerate the runs with \`deno task bench\` (each record in records/ holds its spec), this ` +
+    `report with \`deno task report ${dir}\`.`;
+}
+
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
+
+function htmlGrid({ tasks, rows }: Grid): string {
+  const head = `<tr><th>algorithm</th>${tasks.map((t) => `<th>${escapeHtml(t)}</th>`).join("")}</tr>`;
+  const body = rows.map((r) =>
+    `<tr><td>${escapeHtml(r.name)}</td>${
+      r.cells.map((c) => `<td>${c === null ? "" : c.best ? `<b>${escapeHtml(c.text)}</b>` : escapeHtml(c.text)}</td>`)
+        .join("")
+    }</tr>`
+  ).join("\n");
+  return `<table>\n${head}\n${body}\n</table>`;
+}
+
+/** The chart.js UMD build, to inline. */
+function chartJsSource(): string {
+  const main = createRequire(import.meta.url).resolve("chart.js");
+  return Deno.readTextFileSync(main.replace(/chart\.c?js$/, "chart.umd.min.js"));
+}
+
+/**
+ * A self-contained HTML report: the tables and interactive charts (chart.js inlined). After drawing, the page marks
+ * each canvas with the number of painted pixels (`data-painted`) and the body with the chart count (`data-charts`)
+ * and the number of resources it loaded (`data-resources`, 0: everything is inline), which the browser test reads.
+ */
+export function reportHtml(
+  dir: string,
+  records: readonly RunRecord[],
+  groups: readonly ResultGroup[],
+  specs: ChartSpec[],
+): string {
+  const script = (code: string) => `<script>${code.replace(/<\/script/gi, "<\\/script")}</script>`;
+  const grids = headlineGrids(groups).map(({ caption, grid }) => `<p>${escapeHtml(caption)}</p>\n${htmlGrid(grid)}`);
+  const canvases = specs.map((s) => `<figure><canvas id="${s.name}" width="800" height="450"></canvas></figure>`);
+  const draw = `
+const specs = ${JSON.stringify(specs)};
+for (const s of specs) {
+  const canvas = document.getElementById(s.name);
+  new Chart(canvas, s.config);
+  const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
+  let painted = 0;
+  for (let i = 3; i < data.length; i += 4) if (data[i] > 0) painted++;
+  canvas.dataset.painted = String(painted);
+}
+document.body.dataset.charts = String(Object.keys(Chart.instances).length);
+document.body.dataset.resources = String(performance.getEntriesByType("resource").length);`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'">
+<title>ilql-bench results: ${escapeHtml(dir)}</title>
+<style>
+body { font-family: "DejaVu Sans", sans-serif; margin: 2em; background: white; color: #222; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
+th, td { border: 1px solid #ccc; padding: 0.3em 0.7em; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+figure { margin: 1em 0; }
+</style>
+</head>
+<body>
+<h1>ilql-bench results: ${escapeHtml(dir)}</h1>
+<p>${escapeHtml(provenance(dir, records))}</p>
+${grids.join("\n")}
+<h2>Figures</h2>
+${canvases.join("\n")}
+${script(chartJsSource())}
+${script(draw)}
+</body>
+</html>
+`;
+}
+
+/** Writes the report files of `dir` (tables, figures, HTML); returns their paths. */
 export async function writeReport(dir: string): Promise<string[]> {
   const records = readRecords(dir);
   if (records.length === 0) throw new Error(`${dir}: no run records (run \`deno task bench --out ${dir}\` first)`);
   const groups = groupResults(records);
-  const commits = [...new Set(records.map((r) => r.provenance.commit.slice(0, 10)))];
-  const backends = [...new Set(records.map((r) => r.provenance.backend))];
-  const wall = records.reduce((s, r) => s + r.provenance.wallSeconds, 0);
-  const header = [
-    `# Results: ${dir}`,
-    "",
-    `${records.length} runs (commit ${commits.join(", ")}; ${backends.join("; ")}; ${
-      (wall / 60).toFixed(1)
-    } run-minutes in all). Regenerate the runs with \`deno task bench\` (see each record's spec in records/), this`,
-    "report with `deno task report " + dir + "`.",
-    "",
-    "",
-  ].join("\n");
-  const paths = [`${dir}/table.md`, `${dir}/table.csv`];
-  await writeFileAtomic(paths[0]!, header + markdownTable(groups));
-  await writeFileAtomic(paths[1]!, csvTable(groups));
-  return paths;
+  const specs = chartSpecs(groups, records);
+  const files: Array<[string, string | Uint8Array]> = [
+    [`${dir}/table.md`, `# Results: ${dir}\n\n${provenance(dir, records)}\n\n${markdownTable(groups)}`],
+    [`${dir}/table.csv`, csvTable(groups)],
+    [`${dir}/report.html`, reportHtml(dir, records, groups, specs)],
+  ];
+  for (const spec of specs) files.push([`${dir}/figures/${spec.name}.png`, await renderPng(spec)]);
+  for (const [path, content] of files) await writeFileAtomic(path, content);
+  return files.map(([path]) => path);
 }
 
 async function main() {
   if (Deno.args.includes("--help")) {
     return console.log(
-      "deno task report [DIR]\n\nWrites DIR/table.md and DIR/table.csv from DIR/records (default DIR: results/quick).",
+      "deno task report [DIR]\n\nWrites DIR/table.md, DIR/table.csv, DIR/figures/*.png and DIR/report.html from DIR/records " +
+        "(default DIR: results/quick).",
     );
   }
   if (Deno.args.length > 1 || Deno.args[0]?.startsWith("--")) {
     throw new UsageError(`expected one directory, got ${Deno.args.join(" ")}`);
   }
   const written = await writeReport(Deno.args[0] ?? "results/quick");
-  console.log(`wrote ${written.join(", ")}`);
+  console.log(`wrote ${written.length} files: ${written.join(", ")}`);
 }
 
 if (import.meta.main) await runMain(main);

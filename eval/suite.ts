@@ -31,7 +31,7 @@ export interface Suite {
 /** The declared suites. */
 export const SUITES: Record<string, Suite> = {
   quick: {
-    description: "every algorithm on every task, small budgets, one seed (about 5 minutes on 2 cores)",
+    description: "every algorithm on every task, small budgets, one seed (about 2 minutes on 2 cores)",
     tasks: {
       stitch: { evalEpisodes: 16, config: {} },
       wordle: { datasetSize: 4000, evalEpisodes: 256, config: { train: { steps: 800 } } },
@@ -39,7 +39,7 @@ export const SUITES: Record<string, Suite> = {
     seeds: [0],
   },
   paper: {
-    description: "the budgets and seeds of the reported tables (about 30 minutes on 2 cores)",
+    description: "the budgets and seeds of the reported tables, three seeds (about 20 minutes on 2 cores)",
     tasks: {
       stitch: { evalEpisodes: 16, config: { train: { steps: 300 } } },
       wordle: { evalEpisodes: 1024, config: { train: { steps: 2500 } } },

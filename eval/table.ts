@@ -20,6 +20,8 @@ export interface ResultGroup {
   /** Mean over seeds of each run's standard error over its evaluation episodes. */
   episodeSe: number;
   episodesPerRun: number;
+  /** Worst possible return, the training data's mean return, and the best scripted policy's. */
+  anchors: { floor: number; datasetAverage: number; ceiling: number };
   /** Normalized score of the mean (0 = floor, 50 = dataset average, 100 = ceiling), or null without anchors. */
   normalized: number | null;
   /** Task metrics averaged over seeds. */
@@ -71,6 +73,7 @@ export function groupResults(records: readonly RunRecord[]): ResultGroup[] {
       summary,
       episodeSe: meanSe(rs.map((r) => r.eval.se)).mean,
       episodesPerRun: first.eval.returns.length,
+      anchors: { floor, datasetAverage, ceiling },
       normalized: floor < datasetAverage && datasetAverage < ceiling
         ? normalizedScore(summary.mean, { floor, datasetAverage, ceiling })
         : null,
@@ -82,40 +85,66 @@ export function groupResults(records: readonly RunRecord[]): ResultGroup[] {
 
 const f = (x: number | null, d = 2) => (x === null || !Number.isFinite(x) ? "–" : x.toFixed(d));
 
-/** Paper-style markdown: returns and normalized scores (rows algorithms, columns tasks, best in bold), then details. */
-export function markdownTable(groups: readonly ResultGroup[]): string {
+/** A rows × tasks grid of one statistic: cell text and whether it is the column's best. */
+export interface Grid {
+  tasks: string[];
+  rows: Array<{ name: string; cells: Array<{ text: string; best: boolean } | null> }>;
+}
+
+/** Rows (algorithm and setting) × columns (tasks) of one statistic; the highest value of each column is marked. */
+export function resultGrid(
+  groups: readonly ResultGroup[],
+  value: (g: ResultGroup) => number | null,
+  text: (g: ResultGroup) => string,
+): Grid {
   const tasks = [...new Set(groups.map((g) => g.task))];
-  const rows = [...new Set(groups.map((g) => `${g.algorithm}${g.setting ? ` (${g.setting})` : ""}`))];
-  const find = (row: string, task: string) =>
-    groups.find((g) => g.task === task && `${g.algorithm}${g.setting ? ` (${g.setting})` : ""}` === row);
-  const grid = (value: (g: ResultGroup) => number | null, cell: (g: ResultGroup) => string) => {
-    const best = new Map(
-      tasks.map((t) => [t, Math.max(...groups.filter((g) => g.task === t).map((g) => value(g) ?? -Infinity))]),
-    );
-    return [
-      `| algorithm | ${tasks.join(" | ")} |`,
-      `|---|${tasks.map(() => "---:").join("|")}|`,
-      ...rows.map((row) =>
-        `| ${row} | ${
-          tasks.map((t) => {
-            const g = find(row, t);
-            if (g === undefined) return "";
-            const text = cell(g);
-            return value(g) !== null && value(g) === best.get(t) && rows.length > 1 ? `**${text}**` : text;
-          }).join(" | ")
-        } |`
-      ),
-    ];
+  const name = (g: ResultGroup) => `${g.algorithm}${g.setting ? ` (${g.setting})` : ""}`;
+  const names = [...new Set(groups.map(name))];
+  const best = new Map(
+    tasks.map((t) => [t, Math.max(...groups.filter((g) => g.task === t).map((g) => value(g) ?? -Infinity))]),
+  );
+  return {
+    tasks,
+    rows: names.map((row) => ({
+      name: row,
+      cells: tasks.map((t) => {
+        const g = groups.find((x) => x.task === t && name(x) === row);
+        if (g === undefined) return null;
+        return { text: text(g), best: names.length > 1 && value(g) !== null && value(g) === best.get(t) };
+      }),
+    })),
   };
+}
+
+/** The two headline grids: mean return [95 % interval], and normalized score. */
+export function headlineGrids(groups: readonly ResultGroup[]): Array<{ caption: string; grid: Grid }> {
   return [
-    "Mean return over seeds [95 % bootstrap interval over seeds] (best in bold):",
-    "",
-    ...grid((g) => g.summary.mean, (g) => `${f(g.summary.mean)} [${f(g.summary.low)}, ${f(g.summary.high)}]`),
-    "",
-    "Normalized score (0 = worst return, 50 = the dataset's average, 100 = the best scripted policy):",
-    "",
-    ...grid((g) => g.normalized, (g) => f(g.normalized, 1)),
-    "",
+    {
+      caption: "Mean return over seeds [95 % bootstrap interval over seeds] (best in bold):",
+      grid: resultGrid(
+        groups,
+        (g) => g.summary.mean,
+        (g) => `${f(g.summary.mean)} [${f(g.summary.low)}, ${f(g.summary.high)}]`,
+      ),
+    },
+    {
+      caption: "Normalized score (0 = worst return, 50 = the dataset's average, 100 = the best scripted policy):",
+      grid: resultGrid(groups, (g) => g.normalized, (g) => f(g.normalized, 1)),
+    },
+  ];
+}
+
+/** Paper-style markdown: the headline grids, then one detail line per group. */
+export function markdownTable(groups: readonly ResultGroup[]): string {
+  const md = ({ tasks, rows }: Grid) => [
+    `| algorithm | ${tasks.join(" | ")} |`,
+    `|---|${tasks.map(() => "---:").join("|")}|`,
+    ...rows.map((r) =>
+      `| ${r.name} | ${r.cells.map((c) => (c === null ? "" : c.best ? `**${c.text}**` : c.text)).join(" | ")} |`
+    ),
+  ];
+  return [
+    ...headlineGrids(groups).flatMap(({ caption, grid }) => [caption, "", ...md(grid), ""]),
     "Per group: seeds, mean ± s.e. over evaluation episodes (averaged over seeds), interquartile mean over seeds, task",
     "metrics, training speed:",
     "",

@@ -1,0 +1,185 @@
+/**
+ * Figures of a results directory as chart.js configurations (plain JSON, so the same chart renders to PNG here and
+ * interactively in `report.html`): per task, returns with 95 % intervals over seeds, training curves, and return
+ * against β where the runs sweep `decode.beta`.
+ * @module
+ */
+import type { RunRecord } from "./store.ts";
+import { type ResultGroup, settingLabel } from "./table.ts";
+
+/** One figure: a file stem, a title and a JSON chart.js configuration. */
+export interface ChartSpec {
+  name: string;
+  title: string;
+  config: {
+    type: "bar" | "line";
+    data: { labels: Array<string | number>; datasets: Array<Record<string, unknown>> };
+    options: Record<string, unknown>;
+  };
+}
+
+const COLOURS = ["#4477aa", "#ee6677", "#228833", "#ccbb44", "#66ccee", "#aa3377", "#bbbbbb"];
+
+const label = (g: ResultGroup) => `${g.algorithm}${g.setting ? ` (${g.setting})` : ""}`;
+
+function options(title: string, x: string, y: string): Record<string, unknown> {
+  return {
+    responsive: false,
+    animation: false,
+    plugins: { title: { display: true, text: title, font: { size: 15 } }, legend: { position: "bottom" } },
+    scales: { x: { title: { display: true, text: x } }, y: { title: { display: true, text: y } } },
+  };
+}
+
+/** Mean over the runs of a group of one training metric, per logged step. */
+function curve(runs: readonly RunRecord[], metric: string): Array<{ x: number; y: number }> {
+  const bySteps = new Map<number, number[]>();
+  for (const r of runs) {
+    for (const h of r.history) {
+      const v = h.info[metric];
+      if (v !== undefined && Number.isFinite(v)) bySteps.set(h.step, [...(bySteps.get(h.step) ?? []), v]);
+    }
+  }
+  return [...bySteps].sort((a, b) => a[0] - b[0]).map(([x, ys]) => ({
+    x,
+    y: ys.reduce((s, v) => s + v, 0) / ys.length,
+  }));
+}
+
+/** The figures of a set of results. */
+export function chartSpecs(groups: readonly ResultGroup[], records: readonly RunRecord[]): ChartSpec[] {
+  const specs: ChartSpec[] = [];
+  for (const task of [...new Set(groups.map((g) => g.task))]) {
+    const gs = groups.filter((g) => g.task === task);
+    specs.push({
+      name: `returns_${task}`,
+      title: `${task}: mean return over seeds, 95 % interval`,
+      config: {
+        type: "bar",
+        data: {
+          labels: gs.map(label),
+          datasets: [
+            {
+              label: "mean return",
+              order: 1,
+              // bars rise from the task's worst return: higher is better, and a return of 0 is a full bar
+              data: gs.map((g) => [g.anchors.floor, g.summary.mean]),
+              backgroundColor: gs.map((_, i) => COLOURS[i % COLOURS.length]),
+            },
+            {
+              label: "95 % interval over seeds",
+              order: 0, // drawn over the means
+              data: gs.map((g) => [g.summary.low, g.summary.high]),
+              backgroundColor: "#222222",
+              barPercentage: 0.06,
+              grouped: false,
+            },
+          ],
+        },
+        options: {
+          ...options(`${task}: return (mean over seeds, 95 % bootstrap interval)`, "algorithm", "return"),
+          scales: {
+            x: { title: { display: true, text: "algorithm" } },
+            y: { title: { display: true, text: "return" }, min: gs[0]!.anchors.floor },
+          },
+        },
+      },
+    });
+    const runsOf = (g: ResultGroup) =>
+      records.filter((r) =>
+        r.spec.task === task && r.spec.algorithm === g.algorithm && settingLabel(r.spec.setting) === g.setting
+      );
+    specs.push({
+      name: `training_${task}`,
+      title: `${task}: policy loss during training (mean over seeds)`,
+      config: {
+        type: "line",
+        data: {
+          labels: [],
+          datasets: gs.map((g, i) => ({
+            label: label(g),
+            data: curve(runsOf(g), "losses/policy"),
+            borderColor: COLOURS[i % COLOURS.length],
+            backgroundColor: COLOURS[i % COLOURS.length],
+            pointRadius: 2,
+          })),
+        },
+        options: {
+          ...options(`${task}: policy loss during training (mean over seeds)`, "step", "losses/policy"),
+          scales: {
+            x: { type: "linear", title: { display: true, text: "step" } },
+            y: { title: { display: true, text: "losses/policy" } },
+          },
+        },
+      },
+    });
+    // return against β for each algorithm whose runs sweep decode.beta (and nothing else)
+    const swept = gs.filter((g) => /^decode\.beta=\S+$/.test(g.setting));
+    if (swept.length > 1) {
+      const algorithms = [...new Set(swept.map((g) => g.algorithm))];
+      const beta = (g: ResultGroup) => Number(g.setting.split("=")[1]);
+      const betas = [...new Set(swept.map(beta))].sort((a, b) => a - b);
+      const datasets = algorithms.flatMap((algorithm, i) => {
+        const at = (b: number) => swept.find((g) => g.algorithm === algorithm && beta(g) === b);
+        const colour = COLOURS[i % COLOURS.length];
+        return [
+          {
+            label: `${algorithm} mean`,
+            data: betas.map((b) => at(b)?.summary.mean ?? null),
+            borderColor: colour,
+            backgroundColor: colour,
+          },
+          ...(["low", "high"] as const).map((side) => ({
+            label: `${algorithm} 95 % ${side}`,
+            data: betas.map((b) => at(b)?.summary[side] ?? null),
+            borderColor: colour,
+            borderDash: [4, 4],
+            pointRadius: 0,
+            borderWidth: 1,
+          })),
+        ];
+      });
+      specs.push({
+        name: `beta_${task}`,
+        title: `${task}: return against β`,
+        config: {
+          type: "line",
+          data: { labels: betas, datasets },
+          options: options(`${task}: return against β (decode.beta)`, "β", "return"),
+        },
+      });
+    }
+  }
+  return specs;
+}
+
+/** Renders a chart to PNG bytes (chart.js on @napi-rs/canvas, DejaVu Sans, white background). */
+export async function renderPng(spec: ChartSpec, width = 800, height = 450): Promise<Uint8Array> {
+  const [{ createCanvas }, { Chart, registerables }] = await Promise.all([
+    import("@napi-rs/canvas"),
+    import("chart.js"),
+  ]);
+  Chart.register(...registerables);
+  Chart.defaults.font.family = "DejaVu Sans";
+  const canvas = createCanvas(width, height);
+  const white = {
+    id: "white",
+    beforeDraw: (chart: { ctx: ReturnType<typeof canvas.getContext>; width: number; height: number }) => {
+      chart.ctx.save();
+      chart.ctx.fillStyle = "white";
+      chart.ctx.fillRect(0, 0, chart.width, chart.height);
+      chart.ctx.restore();
+    },
+  };
+  const chart = new Chart(
+    canvas.getContext("2d") as never,
+    {
+      ...structuredClone(spec.config),
+      options: { ...structuredClone(spec.config.options), devicePixelRatio: 1 },
+      plugins: [white],
+    } as never,
+  );
+  const png = await canvas.encode("png");
+  chart.destroy();
+  return png;
+}
