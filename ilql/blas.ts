@@ -306,6 +306,7 @@ export function registerBlasKernels(blas: Blas): void {
     const out = backend.makeOutput(shape, "float32");
     // an empty reduction: wasm's kernel leaves the output unwritten
     if (reduced === 0) return view(backend, out).fill(mean ? NaN : 0), out;
+    if (kept === 0) return out; // nothing to compute (and BLAS rejects a zero leading dimension)
     let vector = ones.get(reduced);
     if (vector === undefined) ones.set(reduced, vector = new Float32Array(reduced).fill(1));
     const [rows, cols] = leading ? [reduced, kept] : [kept, reduced];
