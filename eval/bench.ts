@@ -4,8 +4,7 @@
  * @module
  */
 import { initBackend } from "../ilql/backend.ts";
-import { BACKEND_FLAGS, BACKEND_HELP, backendOptions, runMain, UsageError } from "../ilql/cli.ts";
-import { parseArgs } from "node:util";
+import { BACKEND_FLAGS, BACKEND_HELP, backendOptions, parseCommandLine, runMain, UsageError } from "../ilql/cli.ts";
 import { ALGORITHMS, TASKS } from "./registry.ts";
 import { writeReport } from "./report.ts";
 import { executeRun } from "./runner.ts";
@@ -49,30 +48,22 @@ function list(raw: string | undefined, what: string): string[] | undefined {
 }
 
 async function main() {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: Deno.args,
-      options: {
-        suite: { type: "string", default: "quick" },
-        tasks: { type: "string" },
-        algos: { type: "string" },
-        seeds: { type: "string" },
-        set: { type: "string", multiple: true, default: [] },
-        sweep: { type: "string", multiple: true, default: [] },
-        out: { type: "string" },
-        shard: { type: "string" },
-        "dry-run": { type: "boolean", default: false },
-        "keep-checkpoints": { type: "boolean", default: false },
-        "no-report": { type: "boolean", default: false },
-        ...BACKEND_FLAGS,
-        help: { type: "boolean", default: false },
-      },
-      strict: true,
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message.split("\n")[0]!.replace(/\. To specify a positional.*$/, ""));
-  }
+  const parsed = parseCommandLine(Deno.args, {
+    suite: { type: "string", default: "quick" },
+    tasks: { type: "string" },
+    algos: { type: "string" },
+    seeds: { type: "string" },
+    set: { type: "string", multiple: true, default: [] },
+    sweep: { type: "string", multiple: true, default: [] },
+    out: { type: "string" },
+    shard: { type: "string" },
+    "dry-run": { type: "boolean", default: false },
+    "keep-checkpoints": { type: "boolean", default: false },
+    "no-report": { type: "boolean", default: false },
+    ...BACKEND_FLAGS,
+    help: { type: "boolean", default: false },
+  }, {});
+  if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument '${parsed.positionals[0]}'`);
   const { values } = parsed;
   if (values.help) return console.log(HELP);
   const suite = SUITES[values.suite];
