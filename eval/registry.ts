@@ -112,4 +112,14 @@ export const ALGORITHMS: Record<string, AlgorithmDefinition> = {
     description: "implicit language Q-learning with value-guided decoding",
     preset: {},
   },
+  "single-step": {
+    description:
+      "single-step offline RL: ILQL with expectile 0.5 learns the behaviour policy's values (SARSA-style), " +
+      "then one step of improvement through the same value-guided decoding",
+    preset: { ilql: { expectile: 0.5 } },
+  },
+  "mc-returns": {
+    description: "MC-return values: ILQL whose V regresses on the discounted reward-to-go instead of Q̄, same decoding",
+    preset: { ilql: { mcReturns: true } },
+  },
 };

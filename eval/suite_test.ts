@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { ALGORITHMS } from "./registry.ts";
 import {
   expandSuite,
   hashOf,
@@ -21,8 +22,8 @@ const SUITE: Suite = {
 };
 
 Deno.test("expandSuite() is deterministic: same runs, same ids, in suite order", () => {
-  const a = expandSuite(SUITE);
-  const b = expandSuite(structuredClone(SUITE));
+  const a = expandSuite(SUITE, { algorithms: ["bc", "ilql"] });
+  const b = expandSuite(structuredClone(SUITE), { algorithms: ["bc", "ilql"] });
   assert.deepEqual(a, b);
   assert.equal(a.length, 2 * 2 * 2); // tasks × algorithms × seeds
   assert.equal(new Set(a.map((r) => r.id)).size, a.length);
@@ -72,6 +73,7 @@ Deno.test("a run's id changes with anything that changes the run, and only then"
 Deno.test("narrowing, --set and --sweep: the product of the sweeps, algorithm presets win", () => {
   const runs = expandSuite(SUITE, {
     tasks: ["stitch"],
+    algorithms: ["bc", "ilql"],
     seeds: [3],
     set: parseSettings(["train.steps=7", "ilql.cqlWeight=0.5"]),
     sweeps: [parseSweep("decode.beta=1,4"), parseSweep("ilql.expectile=0.6,0.9")],
@@ -90,6 +92,17 @@ Deno.test("narrowing, --set and --sweep: the product of the sweeps, algorithm pr
   assert.ok(
     bc.every((r) => r.config.decode.beta === 0 && r.config.ilql.cqlWeight === 0 && r.config.ilql.qWeight === 0),
   );
+});
+
+Deno.test("presets: single-step is ILQL at expectile 0.5, mc-returns ILQL with MC-return values; all by default", () => {
+  const runs = expandSuite(SUITE, { tasks: ["wordle"], seeds: [0] });
+  const by = (name: string) => runs.find((r) => r.algorithm === name)!.config;
+  assert.deepEqual(runs.map((r) => r.algorithm), Object.keys(ALGORITHMS));
+  assert.equal(by("ilql").ilql.expectile, 0.9); // the Wordle task's setting
+  assert.equal(by("single-step").ilql.expectile, 0.5);
+  assert.equal(by("single-step").decode.beta, by("ilql").decode.beta);
+  assert.equal(by("mc-returns").ilql.mcReturns, true);
+  assert.equal(by("ilql").ilql.mcReturns, false);
 });
 
 Deno.test("bad suite input throws one line naming the problem", () => {

@@ -72,6 +72,7 @@ Deno.test("defaultsOf() of the real ILQL and model specs matches their documente
     awacWeight: 1,
     awacBeta: 0,
     polyak: 0.005,
+    mcReturns: false,
     stopOnNonFinite: true,
   });
   const model = defaultsOf(MODEL_SPEC);

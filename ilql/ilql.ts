@@ -32,6 +32,7 @@ export const ILQL_SPEC = {
   awacWeight: num("Weight of the policy (BC/AWAC) loss; 0 = values only [awac_weight]", 1, { min: 0 }),
   awacBeta: num("Advantage weighting of the policy loss, exp(awacBeta·(Q̄−V)); 0 = plain BC [beta]", 0, { min: 0 }),
   polyak: num("Polyak rate of the target networks after each optimizer step [alpha]", 0.005, { min: 0, max: 1 }),
+  mcReturns: bool("V regresses on the discounted reward-to-go instead of Q̄ (MC-return values) [mc_returns]", false),
   stopOnNonFinite: bool("Stop with an error when a loss or the gradient norm is NaN or infinite", true),
 };
 
@@ -52,6 +53,7 @@ interface BatchTensors {
   rewards: tf.Tensor2D; // [B, K]
   mask: tf.Tensor2D; // [B, K]
   nextTerminals: tf.Tensor2D; // [B, K]
+  returnsToGo: tf.Tensor2D; // [B, K] discounted reward-to-go of each action
   nextTokens: tf.Tensor1D; // [B·T]
   positionSlot: tf.Tensor1D; // [B·T]
   actionPositions: tf.Tensor1D; // [B·T] 1 where a position chooses an action
@@ -59,7 +61,24 @@ interface BatchTensors {
   policyDenominator: number; // non-pad next tokens
 }
 
-function batchTensors(batch: Batch): BatchTensors {
+/**
+ * Discounted reward-to-go of every action slot, Σ_{j≥k} γ^{j−k} r_j over the episode's real actions (0 on padding).
+ * @param rewards `[B·K]` per-action rewards
+ * @param mask `[B·K]` 1 on real actions
+ */
+export function rewardsToGo(rewards: Float32Array, mask: Float32Array, K: number, gamma: number): Float32Array {
+  const out = new Float32Array(rewards.length);
+  for (let row = 0; row < rewards.length; row += K) {
+    let g = 0;
+    for (let k = K - 1; k >= 0; k--) {
+      g = mask[row + k]! > 0 ? rewards[row + k]! + gamma * g : 0;
+      out[row + k] = g;
+    }
+  }
+  return out;
+}
+
+function batchTensors(batch: Batch, gamma: number): BatchTensors {
   const { size: B, length: T, numActions: K } = batch;
   const nextTerminals = new Float32Array(B * K);
   for (let b = 0; b < B; b++) nextTerminals.set(batch.terminals.subarray(b * (K + 1) + 1, (b + 1) * (K + 1)), b * K);
@@ -82,6 +101,7 @@ function batchTensors(batch: Batch): BatchTensors {
     rewards: tf.tensor2d(batch.rewards, [B, K]),
     mask: tf.tensor2d(batch.actionMask, [B, K]),
     nextTerminals: tf.tensor2d(nextTerminals, [B, K]),
+    returnsToGo: tf.tensor2d(rewardsToGo(batch.rewards, batch.actionMask, K, gamma), [B, K]),
     nextTokens: tf.tensor1d(nextTokens, "int32"),
     positionSlot: tf.tensor1d(batch.positionSlot, "int32"),
     actionPositions: tf.tensor1d(batch.positionSlot.map((s) => (s > 0 ? 1 : 0)), "float32"),
@@ -158,7 +178,9 @@ function lossTerms(
     const q2a = tf.reshape(selectAt(q2, bt.actions), [B, K]); // [B, K]
     const diff = tf.sub(qBar, vHere); // [B, K]
     terms.q = tf.add(tdLoss(q1a, tdTarget, bt.mask, bt.count), tdLoss(q2a, tdTarget, bt.mask, bt.count));
-    terms.v = expectileLoss(diff, bt.mask, config.expectile, bt.count);
+    // MC-return values: V's regression target is the observed reward-to-go; Q stays TD on V, the advantage Q̄ − V
+    const vDiff = config.mcReturns ? tf.sub(bt.returnsToGo, vHere) : diff; // [B, K]
+    terms.v = expectileLoss(vDiff, bt.mask, config.expectile, bt.count);
     const flatMask = tf.reshape(bt.mask, [B * K]);
     terms.cql = tf.add(
       conservativeLoss(q1, bt.actions, flatMask, bt.count),
@@ -224,7 +246,7 @@ export function computeLossTerms(
   config: IlqlConfig,
   dropout?: DropoutContext,
 ): LossTerms {
-  const bt = batchTensors(batch);
+  const bt = batchTensors(batch, config.gamma);
   return lossTerms(model, bt, config, dropout, targetHiddenOf(model, bt, config, dropout));
 }
 
@@ -299,7 +321,7 @@ export function ilqlUpdate(
   const drop = model.config.dropout > 0 ? { rate: model.config.dropout, prng: state.prng } : undefined;
   for (const batch of microBatches) {
     const stats = tf.tidy(() => {
-      const bt = batchTensors(batch);
+      const bt = batchTensors(batch, config.gamma);
       const targetHidden = targetHiddenOf(model, bt, config, drop); // outside the tape: no gradient
       const out: { stats?: tf.Tensor1D } = {};
       const { grads } = tf.variableGrads(() => {

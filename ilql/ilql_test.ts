@@ -12,6 +12,7 @@ import {
   initIlqlState,
   makeOptimizer,
   NonFiniteLossError,
+  rewardsToGo,
 } from "./ilql.ts";
 import { applyHead, IlqlModel, MODEL_SPEC } from "./model.ts";
 import { OPTIM_SPEC } from "./optim.ts";
@@ -73,6 +74,12 @@ function naiveLosses(model: IlqlModel, config: IlqlConfig) {
   let lq = 0, lv = 0, lc = 0, n = 0;
   const weight = new Map<number, number>();
   for (let b = 0; b < B; b++) {
+    // discounted reward-to-go of each real action of this row
+    const toGo = new Array<number>(K).fill(0);
+    for (let k = K - 1, g = 0; k >= 0; k--) {
+      g = batch.actionMask[b * K + k] === 0 ? 0 : batch.rewards[b * K + k]! + config.gamma * g;
+      toGo[k] = g;
+    }
     for (let k = 0; k < K; k++) {
       if (batch.actionMask[b * K + k] === 0) continue;
       n++;
@@ -87,7 +94,8 @@ function naiveLosses(model: IlqlModel, config: IlqlConfig) {
         lc += lse(Q[p]!) - Q[p]![a]!;
       }
       const u = qbar - V[p]!;
-      lv += (u < 0 ? 1 - config.expectile : config.expectile) * u * u;
+      const uV = (config.mcReturns ? toGo[k]! : qbar) - V[p]!;
+      lv += (uV < 0 ? 1 - config.expectile : config.expectile) * uV * uV;
       weight.set(p, Math.exp(config.awacBeta * u));
     }
   }
@@ -103,24 +111,36 @@ function naiveLosses(model: IlqlModel, config: IlqlConfig) {
   return { q: lq / n, v: lv / n, cql: lc / n, policy: lp / den };
 }
 
-for (const layout of ["separate", "shared"] as const) {
-  Deno.test(`computeLossTerms() equals a per-token loop over the spec formulas (${layout})`, () => {
-    const model = makeModel(layout);
-    // make targets differ from the online network so Q̄ is not Q
-    for (const [target] of model.polyakPairs()) {
-      target.assign(tf.add(target, tf.randomNormal(target.shape, 0, 0.05, "float32", 9)));
-    }
-    const config = { ...defaultsOf(ILQL_SPEC), awacBeta: 0.7, cqlWeight: 0.3 };
-    const info = evaluateLosses(model, batch, config);
-    const expected = naiveLosses(model, config);
-    for (const key of ["q", "v", "cql", "policy"] as const) {
-      assertAllClose([info[`losses/${key}`]!], [expected[key]], { atol: 1e-5, rtol: 1e-4, what: key });
-    }
-    const total = expected.q + expected.v + 0.3 * expected.cql + expected.policy;
-    assertAllClose([info["losses/total"]!], [total], { atol: 1e-5, rtol: 1e-4, what: "total" });
-    model.dispose();
-  });
+for (const [layout, mcReturns] of [["separate", false], ["shared", false], ["separate", true]] as const) {
+  Deno.test(
+    `computeLossTerms() equals a per-token loop over the spec formulas (${layout}${mcReturns ? ", MC returns" : ""})`,
+    () => {
+      const model = makeModel(layout);
+      // make targets differ from the online network so Q̄ is not Q
+      for (const [target] of model.polyakPairs()) {
+        target.assign(tf.add(target, tf.randomNormal(target.shape, 0, 0.05, "float32", 9)));
+      }
+      const config = { ...defaultsOf(ILQL_SPEC), awacBeta: 0.7, cqlWeight: 0.3, mcReturns };
+      const info = evaluateLosses(model, batch, config);
+      const expected = naiveLosses(model, config);
+      for (const key of ["q", "v", "cql", "policy"] as const) {
+        assertAllClose([info[`losses/${key}`]!], [expected[key]], { atol: 1e-5, rtol: 1e-4, what: key });
+      }
+      const total = expected.q + expected.v + 0.3 * expected.cql + expected.policy;
+      assertAllClose([info["losses/total"]!], [total], { atol: 1e-5, rtol: 1e-4, what: "total" });
+      model.dispose();
+    },
+  );
 }
+
+Deno.test("rewardsToGo() sums discounted rewards to the end of each row's real actions", () => {
+  // two rows of K = 4: three real actions then padding, and four real actions
+  const rewards = Float32Array.from([1, 0, 2, 9, -1, -1, -1, 0]);
+  const mask = Float32Array.from([1, 1, 1, 0, 1, 1, 1, 1]);
+  const g = rewardsToGo(rewards, mask, 4, 0.5);
+  assertAllClose(g, [1 + 0.5 * (0 + 0.5 * 2), 0 + 0.5 * 2, 2, 0, -1.75, -1.5, -1, 0], { atol: 1e-7, what: "G" });
+  assert.deepEqual(rewardsToGo(rewards, mask, 4, 1).slice(4), Float32Array.from([-3, -2, -1, 0]));
+});
 
 Deno.test("no gradient reaches target parameters, even when they are marked trainable", () => {
   for (const layout of ["separate", "shared"] as const) {
