@@ -31,7 +31,7 @@ export interface Suite {
 /** The declared suites. */
 export const SUITES: Record<string, Suite> = {
   quick: {
-    description: "every algorithm on every task, small budgets, one seed (about 2 minutes on 2 cores)",
+    description: "every algorithm on every task, small budgets, one seed (about 4 minutes on 2 cores)",
     tasks: {
       stitch: { evalEpisodes: 16, config: {} },
       wordle: { datasetSize: 4000, evalEpisodes: 256, config: { train: { steps: 800 } } },
