@@ -95,18 +95,28 @@ export const TASKS: Record<string, TaskDefinition> = {
   },
 };
 
-/** An algorithm: a preset of the ILQL update and its decoding, applied over a task's config. */
+/** An algorithm: a preset of the ILQL update, its data and its decoding, applied over a task's config. */
 export interface AlgorithmDefinition {
   description: string;
   /** Overrides that define the algorithm; they win over task, suite and command-line settings. */
   preset: Overrides;
+  /** The algorithm's own defaults for settings a user may change (`--set`, `--sweep`). */
+  defaults?: Overrides;
 }
+
+const BC_PRESET: Overrides = { ilql: { qWeight: 0, vWeight: 0, cqlWeight: 0 }, decode: { beta: 0 } };
 
 /** The registered algorithms, by name. */
 export const ALGORITHMS: Record<string, AlgorithmDefinition> = {
   bc: {
     description: "behaviour cloning: the policy head trained alone, decoded without values (β = 0)",
-    preset: { ilql: { qWeight: 0, vWeight: 0, cqlWeight: 0 }, decode: { beta: 0 } },
+    preset: BC_PRESET,
+  },
+  "filtered-bc": {
+    description: "filtered (%) BC: behaviour cloning on the episodes whose return is in the top `data.topFraction` " +
+      "(default 0.1) or at least `data.minReturn`",
+    preset: BC_PRESET,
+    defaults: { data: { topFraction: 0.1 } },
   },
   ilql: {
     description: "implicit language Q-learning with value-guided decoding",

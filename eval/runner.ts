@@ -6,6 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import process from "node:process";
 import { backendInfo } from "../ilql/backend.ts";
+import { episodeReturn } from "../ilql/data.ts";
 import { textPolicy } from "../ilql/decode.ts";
 import type { Episode } from "../ilql/episode.ts";
 import { trainIlql } from "../ilql/run.ts";
@@ -17,9 +18,7 @@ import { hashOf, type RunSpec } from "./suite.ts";
 
 /** Mean over episodes of the summed rewards. */
 export function meanEpisodeReturn(episodes: readonly Episode[]): number {
-  let total = 0;
-  for (const e of episodes) for (const s of e.segments) if (s.kind === "action") total += s.reward ?? 0;
-  return total / episodes.length;
+  return episodes.reduce((total, e) => total + episodeReturn(e), 0) / episodes.length;
 }
 
 /** Options of {@link executeRun}. */

@@ -179,6 +179,7 @@ export function expandSuite(suite: Suite, options: ExpandOptions = {}): RunSpec[
           const config = ilqlRunConfig(
             merge(
               TASKS[task]!.defaults,
+              ALGORITHMS[algorithm]!.defaults ?? {},
               budget.config,
               options.set ?? {},
               swept,

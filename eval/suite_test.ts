@@ -105,10 +105,30 @@ Deno.test("presets: single-step is ILQL at expectile 0.5, mc-returns ILQL with M
   assert.equal(by("ilql").ilql.mcReturns, false);
 });
 
+Deno.test("filtered BC: BC's losses and β are fixed, its top fraction (0.1 by default) follows --set and --sweep", () => {
+  const one = (options: Parameters<typeof expandSuite>[1]) =>
+    expandSuite(SUITE, { tasks: ["stitch"], algorithms: ["filtered-bc"], seeds: [0], ...options });
+  assert.equal(one({})[0]!.config.data.topFraction, 0.1);
+  const set = one({ set: parseSettings(["data.topFraction=0.3", "ilql.qWeight=1", "decode.beta=8"]) })[0]!.config;
+  assert.equal(set.data.topFraction, 0.3);
+  assert.equal(set.ilql.qWeight, 0);
+  assert.equal(set.decode.beta, 0);
+  assert.deepEqual(one({ sweeps: [parseSweep("data.topFraction=0.1,0.2,1")] }).map((r) => r.config.data.topFraction), [
+    0.1,
+    0.2,
+    1,
+  ]);
+  // other algorithms train on all the data
+  assert.equal(
+    expandSuite(SUITE, { tasks: ["stitch"], algorithms: ["bc"], seeds: [0] })[0]!.config.data.topFraction,
+    1,
+  );
+});
+
 Deno.test("bad suite input throws one line naming the problem", () => {
   assert.throws(
     () => expandSuite(SUITE, { algorithms: ["dqn"] }),
-    /^Error: unknown algorithm 'dqn' \(registered: bc, ilql/,
+    /^Error: unknown algorithm 'dqn' \(registered: bc, filtered-bc, ilql/,
   );
   assert.throws(() => expandSuite(SUITE, { tasks: ["chess"] }), /unknown task 'chess'/);
   assert.throws(() => expandSuite(SUITES.smoke!, { tasks: ["wordle"] }), /task 'wordle' has no budget in this suite/);

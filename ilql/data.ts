@@ -1,10 +1,54 @@
 /**
- * Minibatches of encoded episodes: shuffled epochs drawn with a seeded generator, so the batch sequence is a pure
- * function of the seed.
+ * Training data: which episodes train the model (return filters, for filtered BC), and minibatches of encoded
+ * episodes drawn in shuffled epochs with a seeded generator, so the batch sequence is a pure function of the seed.
  * @module
  */
-import { type Batch, collate, type EncodedEpisode } from "./episode.ts";
+import { type ConfigOf, num, optionalNum } from "./config.ts";
+import { type Batch, collate, type EncodedEpisode, type Episode } from "./episode.ts";
 import type { Prng } from "./prng.ts";
+
+/** Which episodes train the model. */
+export const DATA_SPEC = {
+  topFraction: num("Train on the episodes whose return is in this top fraction; 1 = all [top_p]", 1, {
+    above: 0,
+    max: 1,
+  }),
+  minReturn: optionalNum("Train only on episodes with at least this return; null = no cut-off [cuttoff]", null),
+};
+
+/** Data config record. */
+export type DataConfig = ConfigOf<typeof DATA_SPEC>;
+
+/** Sum of an episode's action rewards. */
+export function episodeReturn(episode: Episode): number {
+  let total = 0;
+  for (const s of episode.segments) if (s.kind === "action") total += s.reward ?? 0;
+  return total;
+}
+
+/**
+ * The episodes a config trains on: those with return ≥ `minReturn`, then the best `ceil(topFraction·n)` by return
+ * (ties keep dataset order). With the defaults, all of them, in order.
+ * @throws when no episode is left
+ */
+export function filterEpisodes<E extends Episode>(episodes: readonly E[], config: DataConfig): E[] {
+  let kept = config.minReturn === null ? [...episodes] : episodes.filter((e) => episodeReturn(e) >= config.minReturn!);
+  if (config.topFraction < 1) {
+    const keep = Math.ceil(config.topFraction * kept.length);
+    const best = new Set(
+      kept.map((e, i) => ({ i, r: episodeReturn(e) })).sort((a, b) => b.r - a.r || a.i - b.i).slice(0, keep).map((x) =>
+        x.i
+      ),
+    );
+    kept = kept.filter((_, i) => best.has(i));
+  }
+  if (kept.length === 0) {
+    throw new Error(
+      `no episode is left after the data filter (minReturn ${config.minReturn}, topFraction ${config.topFraction})`,
+    );
+  }
+  return kept;
+}
 
 /** Draws batches without replacement within an epoch, reshuffling between epochs. */
 export class EpisodeSampler {

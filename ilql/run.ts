@@ -5,7 +5,7 @@
  */
 import { resolveSections, type SectionsOf } from "./config.ts";
 import { saveCheckpoint } from "./checkpoint.ts";
-import { EpisodeSampler } from "./data.ts";
+import { DATA_SPEC, EpisodeSampler, filterEpisodes } from "./data.ts";
 import { DECODE_SPEC } from "./decode.ts";
 import { encodeEpisode, type Episode } from "./episode.ts";
 import { ILQL_SPEC, type IlqlState, ilqlUpdate, initIlqlState, makeOptimizer } from "./ilql.ts";
@@ -17,6 +17,7 @@ import { type LogRecord, TRAIN_SPEC, trainLoop } from "./trainer.ts";
 
 /** The config sections of an ILQL run. */
 export const ILQL_RUN_SECTIONS = {
+  data: DATA_SPEC,
   model: MODEL_SPEC,
   ilql: ILQL_SPEC,
   optim: OPTIM_SPEC,
@@ -51,7 +52,7 @@ export async function trainIlql(
   config: IlqlRunConfig,
   options: TrainIlqlOptions = {},
 ): Promise<{ state: IlqlState; history: LogRecord[] }> {
-  const encoded = episodes.map((e, i) =>
+  const encoded = filterEpisodes(episodes, config.data).map((e, i) =>
     encodeEpisode(e, tokenizer, { context: config.model.context, where: `${options.source ?? "episode"} ${i}` })
   );
   const root = new Prng(config.train.seed);

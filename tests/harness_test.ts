@@ -134,7 +134,7 @@ Deno.test("bad bench input gives one line, exit code 2, and writes nothing", asy
   const parent = await Deno.makeTempDir();
   const dir = `${parent}/out`;
   const cases: Array<[string[], RegExp]> = [
-    [["--algos", "dqn"], /^error: unknown algorithm 'dqn' \(registered: bc, ilql/],
+    [["--algos", "dqn"], /^error: unknown algorithm 'dqn' \(registered: bc, filtered-bc, ilql/],
     [["--tasks", "chess"], /^error: unknown task 'chess'/],
     [["--set", "ilql.expectiles=0.9"], /^error: .*ilql\.expectiles/],
     [["--set", "ilql.expectile=high"], /^error: .*ilql\.expectile/],

@@ -65,3 +65,14 @@ Deno.test("single-step and MC-return values also improve on behaviour cloning's 
     run.state.model.dispose();
   }
 });
+
+Deno.test("filtered BC on the best 5 % of the stitch data reaches the optimum behaviour cloning misses", async () => {
+  const { preset } = ALGORITHMS["filtered-bc"]!;
+  const config = ilqlRunConfig({ ...common, ...preset, data: { topFraction: 0.05 } });
+  const run = await trainIlql(data, STITCH_TOKENIZER, config);
+  const result = greedyReturn(textPolicy(run.state.model, STITCH_TOKENIZER, config.decode));
+  assert.equal(config.decode.beta, 0);
+  assert.deepEqual(result, { ret: 0, actions: ["up", "ok"] });
+  run.state.optimizer.dispose();
+  run.state.model.dispose();
+});
