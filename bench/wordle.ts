@@ -6,6 +6,7 @@
  * (default runs/wordle), so an interrupted regeneration resumes where it stopped.
  * @module
  */
+import { datasetReturn } from "../ilql/data.ts";
 import { initBackend } from "../ilql/backend.ts";
 import { BACKEND_FLAGS, BACKEND_HELP, backendOptions, parseCommandLine, runMain, UsageError } from "../ilql/cli.ts";
 import { textPolicy } from "../ilql/decode.ts";
@@ -15,7 +16,6 @@ import { writeFileAtomic } from "../ilql/safetensors.ts";
 import { utteranceValues } from "../ilql/values.ts";
 import { bootstrapMean, meanSe, normalizedScore } from "../eval/stats.ts";
 import {
-  datasetReturn,
   type DatasetSource,
   lavaDataset,
   mixedDataset,

@@ -9,7 +9,17 @@ import { ALGORITHMS, TASKS } from "./registry.ts";
 import { writeReport } from "./report.ts";
 import { executeRun } from "./runner.ts";
 import { readRecord } from "./store.ts";
-import { expandSuite, parseSettings, parseShard, parseSweep, shardFromEnv, shardRuns, SUITES } from "./suite.ts";
+import { settingLabel } from "./table.ts";
+import {
+  expandSuite,
+  parseSettings,
+  parseShard,
+  parseSweep,
+  type RunSpec,
+  shardFromEnv,
+  shardRuns,
+  SUITES,
+} from "./suite.ts";
 
 const HELP = `deno task bench [--suite quick] [--tasks a,b] [--algos x,y] [--seeds 0,1,2] [--set section.key=value …]
   [--sweep section.key=v1,v2,… …] [--out DIR] [--shard i/n] [--dry-run] [--keep-checkpoints] [--no-report]
@@ -92,24 +102,21 @@ async function main() {
   const out = values.out ?? `results/${values.suite}`;
   const options = backendOptions(values);
   const shardText = shard ? `shard ${shard.index}/${shard.count}: ` : "";
-  const done = mine.filter((r) => readRecord(out, r.id) !== null);
-  console.log(`${shardText}${mine.length} of ${runs.length} runs, ${done.length} already done, results in ${out}`);
+  const done = new Set(mine.filter((r) => readRecord(out, r.id) !== null));
+  console.log(`${shardText}${mine.length} of ${runs.length} runs, ${done.size} already done, results in ${out}`);
+  const nameOf = (r: RunSpec) =>
+    [`${r.task}/${r.algorithm}`, settingLabel(r.setting), `seed ${r.seed}`].filter(Boolean).join(" ");
   if (values["dry-run"]) {
-    for (const r of mine) {
-      const setting = Object.entries(r.setting).map(([k, v]) => ` ${k}=${JSON.stringify(v)}`).join("");
-      console.log(`${r.id}  ${r.task}/${r.algorithm}${setting} seed ${r.seed}${done.includes(r) ? "  (done)" : ""}`);
-    }
+    for (const r of mine) console.log(`${r.id}  ${nameOf(r)}${done.has(r) ? "  (done)" : ""}`);
     return;
   }
 
   const backend = await initBackend(options);
   console.log(`backend: ${backend.summary}`);
-  const progress = new Progress(mine.length, done.length);
+  const progress = new Progress(mine.length, done.size);
   for (const run of mine) {
-    if (done.includes(run)) continue;
-    const name = `${run.task}/${run.algorithm}${
-      Object.entries(run.setting).map(([k, v]) => ` ${k}=${JSON.stringify(v)}`).join("")
-    } seed ${run.seed}`;
+    if (done.has(run)) continue;
+    const name = nameOf(run);
     progress.start(name);
     const record = await executeRun(run, out, {
       keepCheckpoint: values["keep-checkpoints"],

@@ -5,7 +5,7 @@
  * @module
  */
 import type { RunRecord } from "./store.ts";
-import { type ResultGroup, settingLabel } from "./table.ts";
+import { groupLabel, type ResultGroup, settingLabel } from "./table.ts";
 
 /** One figure: a file stem, a title and a JSON chart.js configuration. */
 export interface ChartSpec {
@@ -19,8 +19,6 @@ export interface ChartSpec {
 }
 
 const COLOURS = ["#4477aa", "#ee6677", "#228833", "#ccbb44", "#66ccee", "#aa3377", "#bbbbbb"];
-
-const label = (g: ResultGroup) => `${g.algorithm}${g.setting ? ` (${g.setting})` : ""}`;
 
 function options(title: string, x: string, y: string): Record<string, unknown> {
   return {
@@ -57,7 +55,7 @@ export function chartSpecs(groups: readonly ResultGroup[], records: readonly Run
       config: {
         type: "bar",
         data: {
-          labels: gs.map(label),
+          labels: gs.map(groupLabel),
           datasets: [
             {
               label: "mean return",
@@ -97,7 +95,7 @@ export function chartSpecs(groups: readonly ResultGroup[], records: readonly Run
         data: {
           labels: [],
           datasets: gs.map((g, i) => ({
-            label: label(g),
+            label: groupLabel(g),
             data: curve(runsOf(g), "losses/policy"),
             borderColor: COLOURS[i % COLOURS.length],
             backgroundColor: COLOURS[i % COLOURS.length],

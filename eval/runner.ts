@@ -6,20 +6,14 @@
 import * as tf from "@tensorflow/tfjs";
 import process from "node:process";
 import { backendInfo } from "../ilql/backend.ts";
-import { episodeReturn } from "../ilql/data.ts";
+import { datasetReturn } from "../ilql/data.ts";
 import { textPolicy } from "../ilql/decode.ts";
-import type { Episode } from "../ilql/episode.ts";
 import { trainIlql } from "../ilql/run.ts";
 import type { LogRecord } from "../ilql/trainer.ts";
 import { meanSe } from "./stats.ts";
 import { TASKS } from "./registry.ts";
 import { gitCommit, runDir, type RunRecord, writeRecord } from "./store.ts";
 import { hashOf, type RunSpec } from "./suite.ts";
-
-/** Mean over episodes of the summed rewards. */
-export function meanEpisodeReturn(episodes: readonly Episode[]): number {
-  return episodes.reduce((total, e) => total + episodeReturn(e), 0) / episodes.length;
-}
 
 /** Options of {@link executeRun}. */
 export interface ExecuteOptions {
@@ -56,7 +50,7 @@ export async function executeRun(spec: RunSpec, dir: string, options: ExecuteOpt
   const record: RunRecord = {
     spec,
     configHash: hashOf(spec.config),
-    datasetReturn: meanEpisodeReturn(data),
+    datasetReturn: datasetReturn(data),
     anchors: task.anchors(),
     eval: { returns: result.returns, mean, se, metrics: result.metrics, seconds: evalSeconds },
     history,

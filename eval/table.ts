@@ -41,6 +41,11 @@ function order(names: string[], name: string): string {
   return `${String(i < 0 ? names.length : i).padStart(4, "0")}${name}`;
 }
 
+/** A group's row name: the algorithm, and its sweep setting in brackets. */
+export function groupLabel(g: ResultGroup): string {
+  return `${g.algorithm}${g.setting ? ` (${g.setting})` : ""}`;
+}
+
 /** Groups records by task, algorithm and setting (in registration order, then setting) and summarises each group. */
 export function groupResults(records: readonly RunRecord[]): ResultGroup[] {
   const key = (r: RunRecord) =>
@@ -98,8 +103,7 @@ export function resultGrid(
   text: (g: ResultGroup) => string,
 ): Grid {
   const tasks = [...new Set(groups.map((g) => g.task))];
-  const name = (g: ResultGroup) => `${g.algorithm}${g.setting ? ` (${g.setting})` : ""}`;
-  const names = [...new Set(groups.map(name))];
+  const names = [...new Set(groups.map(groupLabel))];
   const best = new Map(
     tasks.map((t) => [t, Math.max(...groups.filter((g) => g.task === t).map((g) => value(g) ?? -Infinity))]),
   );
@@ -108,7 +112,7 @@ export function resultGrid(
     rows: names.map((row) => ({
       name: row,
       cells: tasks.map((t) => {
-        const g = groups.find((x) => x.task === t && name(x) === row);
+        const g = groups.find((x) => x.task === t && groupLabel(x) === row);
         if (g === undefined) return null;
         return { text: text(g), best: names.length > 1 && value(g) !== null && value(g) === best.get(t) };
       }),

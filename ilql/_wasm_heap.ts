@@ -8,7 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 
 /** The parts of the wasm backend this module uses. */
 export interface WasmBackend {
-  wasm: { HEAPF32: Float32Array };
+  wasm: { HEAPF32: Float32Array; HEAP32: Int32Array };
   dataIdMap: { get(dataId: object): { memoryOffset: number } };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
 }
@@ -26,4 +26,10 @@ export function heapView(backend: WasmBackend, t: tf.TensorInfo): Float32Array {
   const heap = backend.wasm.HEAPF32;
   const start = backend.dataIdMap.get(t.dataId).memoryOffset / 4;
   return heap.subarray(start, start + tf.util.sizeFromShape(t.shape));
+}
+
+/** An int32 view of a tensor's data on the heap (same rules as {@link heapView}). */
+export function heapInt32View(backend: WasmBackend, t: tf.TensorInfo): Int32Array {
+  const start = backend.dataIdMap.get(t.dataId).memoryOffset / 4;
+  return backend.wasm.HEAP32.subarray(start, start + tf.util.sizeFromShape(t.shape));
 }

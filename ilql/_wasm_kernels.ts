@@ -10,17 +10,10 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { heapView, type WasmBackend } from "./_wasm_heap.ts";
+import { heapInt32View, heapView, type WasmBackend } from "./_wasm_heap.ts";
 
 interface WasmBackendLike extends WasmBackend {
   incRef(dataId: object): void;
-  wasm: WasmBackend["wasm"] & { HEAP32: Int32Array };
-}
-
-/** An int32 view of a tensor's data on the heap (same rules as {@link heapView}). */
-function heapIndices(backend: WasmBackendLike, t: tf.TensorInfo): Int32Array {
-  const start = backend.dataIdMap.get(t.dataId).memoryOffset / 4;
-  return backend.wasm.HEAP32.subarray(start, start + tf.util.sizeFromShape(t.shape));
 }
 
 function share(x: tf.TensorInfo, backend: unknown): tf.TensorInfo {
@@ -70,7 +63,7 @@ function registerRowGather(): void {
       const rows = x.shape[0]!;
       const inner = tf.util.sizeFromShape(x.shape.slice(1));
       const out = b.makeOutput([...indices.shape, ...x.shape.slice(1)], "float32");
-      const ids = heapIndices(b, indices); // views after makeOutput, which may grow the heap
+      const ids = heapInt32View(b, indices); // views after makeOutput, which may grow the heap
       const table = heapView(b, x);
       const dst = heapView(b, out);
       for (let i = 0; i < ids.length; i++) {
@@ -97,7 +90,7 @@ export function registerWasmKernels(): void {
       if (x.dtype !== "float32") throw new Error(`UnsortedSegmentSum on wasm supports float32, got ${x.dtype}`);
       const b = backend as unknown as WasmBackendLike;
       const result = b.makeOutput([numSegments, ...x.shape.slice(segmentIds.shape.length)], "float32");
-      const ids = heapIndices(b, segmentIds); // views after makeOutput, which may grow the heap
+      const ids = heapInt32View(b, segmentIds); // views after makeOutput, which may grow the heap
       const values = heapView(b, x);
       const out = heapView(b, result);
       out.fill(0);

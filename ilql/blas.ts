@@ -298,7 +298,6 @@ export function registerBlasKernels(blas: Blas): void {
     ) {
       return original.kernelFunc(args);
     }
-    const kept = tf.util.sizeFromShape(x.shape) / reduced;
     const shape = keepDims
       ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
       : x.shape.filter((_, i) => !axes.includes(i));
@@ -306,6 +305,7 @@ export function registerBlasKernels(blas: Blas): void {
     const out = backend.makeOutput(shape, "float32");
     // an empty reduction: wasm's kernel leaves the output unwritten
     if (reduced === 0) return view(backend, out).fill(mean ? NaN : 0), out;
+    const kept = tf.util.sizeFromShape(x.shape) / reduced;
     if (kept === 0) return out; // nothing to compute (and BLAS rejects a zero leading dimension)
     let vector = ones.get(reduced);
     if (vector === undefined) ones.set(reduced, vector = new Float32Array(reduced).fill(1));

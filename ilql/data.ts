@@ -26,6 +26,11 @@ export function episodeReturn(episode: Episode): number {
   return total;
 }
 
+/** Mean return over episodes (the "dataset average" of normalized scores). */
+export function datasetReturn(episodes: readonly Episode[]): number {
+  return episodes.reduce((total, e) => total + episodeReturn(e), 0) / episodes.length;
+}
+
 /**
  * The episodes a config trains on: those with return ≥ `minReturn`, then the best `ceil(topFraction·n)` by return
  * (ties keep dataset order). With the defaults, all of them, in order.

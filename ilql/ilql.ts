@@ -53,7 +53,7 @@ interface BatchTensors {
   rewards: tf.Tensor2D; // [B, K]
   mask: tf.Tensor2D; // [B, K]
   nextTerminals: tf.Tensor2D; // [B, K]
-  returnsToGo: tf.Tensor2D; // [B, K] discounted reward-to-go of each action
+  returnsToGo: tf.Tensor2D | null; // [B, K] discounted reward-to-go of each action (MC-return values only)
   nextTokens: tf.Tensor1D; // [B·T]
   positionSlot: tf.Tensor1D; // [B·T]
   actionPositions: tf.Tensor1D; // [B·T] 1 where a position chooses an action
@@ -78,7 +78,7 @@ export function rewardsToGo(rewards: Float32Array, mask: Float32Array, K: number
   return out;
 }
 
-function batchTensors(batch: Batch, gamma: number): BatchTensors {
+function batchTensors(batch: Batch, config: IlqlConfig): BatchTensors {
   const { size: B, length: T, numActions: K } = batch;
   const nextTerminals = new Float32Array(B * K);
   for (let b = 0; b < B; b++) nextTerminals.set(batch.terminals.subarray(b * (K + 1) + 1, (b + 1) * (K + 1)), b * K);
@@ -101,7 +101,9 @@ function batchTensors(batch: Batch, gamma: number): BatchTensors {
     rewards: tf.tensor2d(batch.rewards, [B, K]),
     mask: tf.tensor2d(batch.actionMask, [B, K]),
     nextTerminals: tf.tensor2d(nextTerminals, [B, K]),
-    returnsToGo: tf.tensor2d(rewardsToGo(batch.rewards, batch.actionMask, K, gamma), [B, K]),
+    returnsToGo: config.mcReturns
+      ? tf.tensor2d(rewardsToGo(batch.rewards, batch.actionMask, K, config.gamma), [B, K])
+      : null,
     nextTokens: tf.tensor1d(nextTokens, "int32"),
     positionSlot: tf.tensor1d(batch.positionSlot, "int32"),
     actionPositions: tf.tensor1d(batch.positionSlot.map((s) => (s > 0 ? 1 : 0)), "float32"),
@@ -179,7 +181,7 @@ function lossTerms(
     const diff = tf.sub(qBar, vHere); // [B, K]
     terms.q = tf.add(tdLoss(q1a, tdTarget, bt.mask, bt.count), tdLoss(q2a, tdTarget, bt.mask, bt.count));
     // MC-return values: V's regression target is the observed reward-to-go; Q stays TD on V, the advantage Q̄ − V
-    const vDiff = config.mcReturns ? tf.sub(bt.returnsToGo, vHere) : diff; // [B, K]
+    const vDiff = bt.returnsToGo === null ? diff : tf.sub(bt.returnsToGo, vHere); // [B, K]
     terms.v = expectileLoss(vDiff, bt.mask, config.expectile, bt.count);
     const flatMask = tf.reshape(bt.mask, [B * K]);
     terms.cql = tf.add(
@@ -246,7 +248,7 @@ export function computeLossTerms(
   config: IlqlConfig,
   dropout?: DropoutContext,
 ): LossTerms {
-  const bt = batchTensors(batch, config.gamma);
+  const bt = batchTensors(batch, config);
   return lossTerms(model, bt, config, dropout, targetHiddenOf(model, bt, config, dropout));
 }
 
@@ -321,7 +323,7 @@ export function ilqlUpdate(
   const drop = model.config.dropout > 0 ? { rate: model.config.dropout, prng: state.prng } : undefined;
   for (const batch of microBatches) {
     const stats = tf.tidy(() => {
-      const bt = batchTensors(batch, config.gamma);
+      const bt = batchTensors(batch, config);
       const targetHidden = targetHiddenOf(model, bt, config, drop); // outside the tape: no gradient
       const out: { stats?: tf.Tensor1D } = {};
       const { grads } = tf.variableGrads(() => {

@@ -76,7 +76,6 @@ export class AdamW {
     grads: ReadonlyMap<string, tf.Tensor>,
     c: { stepSize: number; correction2: number; decay: number; beta1: number; beta2: number; eps: number },
   ): void {
-    const engine = tf.engine() as unknown as { makeTensorFromTensorInfo(info: tf.TensorInfo): tf.Tensor };
     for (const [name, p] of this.#vars) {
       const g = grads.get(name);
       if (g === undefined) continue;
@@ -95,7 +94,7 @@ export class AdamW {
         P2![i] = P![i]! * c.decay - c.stepSize * mi / (Math.sqrt(vi) / c.correction2 + c.eps);
       }
       [p, m, v].forEach((t, j) => {
-        const fresh = engine.makeTensorFromTensorInfo(outs[j]!);
+        const fresh = tf.engine().makeTensorFromTensorInfo(outs[j]!);
         t.assign(fresh);
         fresh.dispose();
       });

@@ -133,13 +133,6 @@ export function lavaDataset(source: DatasetSource, iterations: number, prng: Prn
   return out;
 }
 
-/** Mean return of a dataset's episodes (sum of action rewards). */
-export function datasetReturn(episodes: readonly Episode[]): number {
-  let total = 0;
-  for (const e of episodes) for (const s of e.segments) total += s.reward ?? 0;
-  return total / episodes.length;
-}
-
 /** Checks that a Wordle episode only has guesses and colour observations, naming the problem. */
 export function checkWordleEpisode(episode: Episode, where: string): void {
   let guesses = 0;

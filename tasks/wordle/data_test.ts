@@ -1,9 +1,9 @@
+import { datasetReturn } from "../../ilql/data.ts";
 import assert from "node:assert/strict";
 import type { Episode } from "../../ilql/episode.ts";
 import { Prng } from "../../ilql/prng.ts";
 import {
   checkWordleEpisode,
-  datasetReturn,
   type DatasetSource,
   gameEpisode,
   lavaDataset,
