@@ -102,12 +102,24 @@ export { ILQL_RUN_SECTIONS, type IlqlRunConfig, ilqlRunConfig, trainIlql, type T
 export { type BatchPolicy, type LanguageEnv, type Rollout, rollout, type StepResult } from "./tasks/task.ts";
 export {
   type AlgorithmDefinition,
-  ALGORITHMS,
+  evaluationDecode,
   type Overrides,
-  type TaskDefinition,
-  type TaskEvaluation,
-  TASKS,
-} from "./eval/registry.ts";
+  RUN_SECTIONS,
+  type RunConfig,
+  runConfig,
+  trainAlgorithm,
+  type Trained,
+  type Trainer,
+  trainOffline,
+  type TrainRequest,
+} from "./baselines/algorithm.ts";
+export { BC, BC_PRESET, FILTERED_BC } from "./baselines/bc.ts";
+export { SINGLE_STEP } from "./baselines/single_step.ts";
+export { MC_RETURNS } from "./baselines/mc_returns.ts";
+export { DECISION_TRANSFORMER } from "./baselines/decision_transformer.ts";
+export { CQL } from "./baselines/cql.ts";
+export { gae, PPO, PPO_SPEC, type PpoConfig, ppoLoss, type PpoTerms, trainPpo } from "./baselines/ppo.ts";
+export { ALGORITHMS, type TaskDefinition, type TaskEvaluation, TASKS } from "./eval/registry.ts";
 export {
   type ExpandOptions,
   expandSuite,

@@ -107,6 +107,7 @@ function syntheticBatch(p: Preset, prng: Prng): Batch {
     actionMask: new Float32Array(B * K).fill(1),
     terminals: new Float32Array(B * (K + 1)),
     positionSlot: new Int32Array(B * T),
+    returns: new Float32Array(B),
   };
   for (let b = 0; b < B; b++) {
     actionPos.forEach((ap, k) => {

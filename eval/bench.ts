@@ -7,7 +7,7 @@ import { initBackend } from "../ilql/backend.ts";
 import { BACKEND_FLAGS, BACKEND_HELP, backendOptions, parseCommandLine, runMain, UsageError } from "../ilql/cli.ts";
 import { ALGORITHMS, TASKS } from "./registry.ts";
 import { writeReport } from "./report.ts";
-import { executeRun } from "./runner.ts";
+import { executeRun, TrainedModels } from "./runner.ts";
 import { readRecord } from "./store.ts";
 import { settingLabel } from "./table.ts";
 import {
@@ -104,30 +104,54 @@ async function main() {
   const shardText = shard ? `shard ${shard.index}/${shard.count}: ` : "";
   const done = new Set(mine.filter((r) => readRecord(out, r.id) !== null));
   console.log(`${shardText}${mine.length} of ${runs.length} runs, ${done.size} already done, results in ${out}`);
-  const nameOf = (r: RunSpec) =>
-    [`${r.task}/${r.algorithm}`, settingLabel(r.setting), `seed ${r.seed}`].filter(Boolean).join(" ");
   if (values["dry-run"]) {
-    for (const r of mine) console.log(`${r.id}  ${nameOf(r)}${done.has(r) ? "  (done)" : ""}`);
+    for (const r of mine) console.log(`${r.id}  ${runName(r)}${done.has(r) ? "  (done)" : ""}`);
     return;
   }
 
   const backend = await initBackend(options);
   console.log(`backend: ${backend.summary}`);
-  const progress = new Progress(mine.length, done.size);
-  for (const run of mine) {
-    if (done.has(run)) continue;
-    const name = nameOf(run);
+  await runSuite(mine, out, { keepCheckpoints: values["keep-checkpoints"], report: !values["no-report"] });
+}
+
+/** A run's name in logs: task/algorithm, its sweep setting, its seed. */
+export function runName(r: RunSpec): string {
+  return [`${r.task}/${r.algorithm}`, settingLabel(r.setting), `seed ${r.seed}`].filter(Boolean).join(" ");
+}
+
+/**
+ * Executes the runs that have no record in `out` yet (runs differing only in decoding share one training), then
+ * writes the report of `out`. The backend must be initialised.
+ */
+export async function runSuite(
+  runs: readonly RunSpec[],
+  out: string,
+  options: { keepCheckpoints?: boolean; report?: boolean } = {},
+): Promise<void> {
+  const todo = runs.filter((r) => readRecord(out, r.id) === null);
+  const progress = new Progress(runs.length, runs.length - todo.length);
+  const models = new TrainedModels(todo);
+  for (const run of todo) {
+    const name = runName(run);
     progress.start(name);
     const record = await executeRun(run, out, {
-      keepCheckpoint: values["keep-checkpoints"],
-      onLog: (r) => progress.step(name, r.step, run.config.train.steps, r.info["losses/total"]!),
+      keepCheckpoint: options.keepCheckpoints ?? false,
+      models,
+      // online algorithms log their iterations after the offline steps
+      onLog: (r) =>
+        progress.step(
+          name,
+          r.step,
+          run.config.train.steps + (ALGORITHMS[run.algorithm]!.train ? run.config.ppo.iterations : 0),
+          r.info["losses/total"]!,
+        ),
     });
     progress.finish(
       `${name}: return ${record.eval.mean.toFixed(3)} ± ${record.eval.se.toFixed(3)} ` +
         `(${record.provenance.wallSeconds.toFixed(0)} s)`,
     );
   }
-  if (!values["no-report"]) {
+  if (options.report ?? true) {
     const written = await writeReport(out);
     console.log(`wrote ${written.join(", ")}`);
   }

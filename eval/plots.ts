@@ -146,6 +146,28 @@ export function chartSpecs(groups: readonly ResultGroup[], records: readonly Run
           options: options(`${task}: return against β (decode.beta)`, "β", "return"),
         },
       });
+      // the price of the improvement: fluency against β, for tasks that measure it
+      if (swept.every((g) => Number.isFinite(g.metrics.perplexity))) {
+        specs.push({
+          name: `beta_perplexity_${task}`,
+          title: `${task}: perplexity under BC against β`,
+          config: {
+            type: "line",
+            data: {
+              labels: betas,
+              datasets: algorithms.map((algorithm, i) => ({
+                label: `${algorithm} perplexity (mean over seeds)`,
+                data: betas.map((b) =>
+                  swept.find((g) => g.algorithm === algorithm && beta(g) === b)?.metrics.perplexity ?? null
+                ),
+                borderColor: COLOURS[i % COLOURS.length],
+                backgroundColor: COLOURS[i % COLOURS.length],
+              })),
+            },
+            options: options(`${task}: perplexity of the replies under BC against β`, "β", "perplexity"),
+          },
+        });
+      }
     }
   }
   return specs;

@@ -4,19 +4,30 @@
  * nothing about tasks.
  * @module
  */
+import { type AlgorithmDefinition, type Overrides, runConfig, trainOffline } from "../baselines/algorithm.ts";
+import { BC, FILTERED_BC } from "../baselines/bc.ts";
+import { CQL } from "../baselines/cql.ts";
+import { DECISION_TRANSFORMER } from "../baselines/decision_transformer.ts";
+import { MC_RETURNS } from "../baselines/mc_returns.ts";
+import { PPO } from "../baselines/ppo.ts";
+import { SINGLE_STEP } from "../baselines/single_step.ts";
 import type { Episode } from "../ilql/episode.ts";
+import type { IlqlModel } from "../ilql/model.ts";
+import { utteranceLogProbs } from "../ilql/values.ts";
+import { syntheticThreadSet, threadEpisodes, threadTokenizer } from "../tasks/toxicity/data.ts";
+import { noisedToxicityReward, toxicityReward } from "../tasks/toxicity/reward.ts";
+import { type ReplyClassifier, trainReplyClassifier } from "../tasks/toxicity/reward_model.ts";
+import { evaluateReplies, ReplyEnv } from "../tasks/toxicity/task.ts";
+import type { ThreadSet } from "../tasks/toxicity/threads.ts";
 import { Prng } from "../ilql/prng.ts";
 import type { Tokenizer } from "../ilql/tokenizer.ts";
 import { STITCH_TOKENIZER, stitchDataset, StitchEnv } from "../tasks/stitch/stitch.ts";
-import { type BatchPolicy, rollout } from "../tasks/task.ts";
+import { type LanguageEnv, rollout, type ScoredPolicy, textsOf } from "../tasks/task.ts";
 import { mixedDataset } from "../tasks/wordle/data.ts";
 import { evaluateWordle, playerPolicy } from "../tasks/wordle/eval.ts";
-import { WORDLE_TOKENIZER } from "../tasks/wordle/game.ts";
+import { WORDLE_TOKENIZER, WordleEnv } from "../tasks/wordle/game.ts";
 import { InfoPlayer } from "../tasks/wordle/players.ts";
 import { loadWordList, officialAllowed, WORD_LISTS } from "../tasks/wordle/words.ts";
-
-/** Config overrides per section, e.g. `{ model: { width: 64 } }`. */
-export type Overrides = Record<string, Record<string, unknown>>;
 
 /** What one evaluation of a policy on a task returns. */
 export interface TaskEvaluation {
@@ -32,8 +43,10 @@ export interface TaskDefinition {
   tokenizer: Tokenizer;
   /** Training episodes: `size` of them (the task's default when undefined), drawn with `seed`. */
   dataset(size: number | undefined, seed: number): Episode[];
+  /** `count` fresh environments for online training (PPO), seeded; absent when the task cannot be played. */
+  environments?: (count: number, seed: number) => LanguageEnv[];
   /** Plays `episodes` evaluation episodes (seeded, the same for every policy). */
-  evaluate(policy: BatchPolicy, episodes: number, seed: number): TaskEvaluation;
+  evaluate(policy: ScoredPolicy, episodes: number, seed: number): TaskEvaluation | Promise<TaskEvaluation>;
   /** Worst possible return and the return of the best known (scripted) policy; the dataset average is measured. */
   anchors(): { floor: number; ceiling: number };
   /** Config every run of the task starts from (model size, context, decoding length). */
@@ -52,8 +65,10 @@ export const TASKS: Record<string, TaskDefinition> = {
     description: "two-turn diagnostic: the best behaviour is 5 % of the data and must be stitched from parts",
     tokenizer: STITCH_TOKENIZER,
     dataset: (size, seed) => stitchDataset(size ?? 1000, new Prng(seed)),
+    environments: (count) => Array.from({ length: count }, () => new StitchEnv()),
     evaluate: (policy, episodes) => {
-      const returns = rollout(Array.from({ length: episodes }, () => new StitchEnv()), policy).map((r) => r.return);
+      const envs = Array.from({ length: episodes }, () => new StitchEnv());
+      const returns = rollout(envs, textsOf(policy)).map((r) => r.return);
       return { returns, metrics: { optimal_rate: returns.filter((r) => r === 0).length / episodes } };
     },
     anchors: () => ({ floor: -2, ceiling: 0 }),
@@ -72,9 +87,19 @@ export const TASKS: Record<string, TaskDefinition> = {
       const { vocabulary, allowed } = wordle();
       return mixedDataset({ answers: vocabulary, allowed, rule: "official" }, size ?? 10_000, new Prng(seed));
     },
+    environments: (count, seed) => {
+      const { vocabulary, allowed } = wordle();
+      const words = new Set(allowed);
+      const prng = new Prng(seed);
+      // hidden words from the evaluation vocabulary, like the offline data's games
+      return Array.from(
+        { length: count },
+        () => new WordleEnv({ answers: vocabulary, allowed: words, prng: prng.fork() }),
+      );
+    },
     evaluate: (policy, episodes, seed) => {
       const { vocabulary, allowed } = wordle();
-      const r = evaluateWordle(policy, { vocabulary, allowed, games: episodes, seed });
+      const r = evaluateWordle(textsOf(policy), { vocabulary, allowed, games: episodes, seed });
       return { returns: r.returns, metrics: { win_rate: r.winRate, invalid_rate: r.invalidRate } };
     },
     anchors: () => {
@@ -95,41 +120,119 @@ export const TASKS: Record<string, TaskDefinition> = {
   },
 };
 
-/** An algorithm: a preset of the ILQL update, its data and its decoding, applied over a task's config. */
-export interface AlgorithmDefinition {
-  description: string;
-  /** Overrides that define the algorithm; they win over task, suite and command-line settings. */
-  preset: Overrides;
-  /** The algorithm's own defaults for settings a user may change (`--set`, `--sweep`). */
-  defaults?: Overrides;
+// ---- toxicity ----
+
+let toxicityData: { set: ThreadSet; tokenizer: Tokenizer } | null = null;
+/** The toxicity tasks' synthetic thread set (seed 0) and its tokenizer, made once per process. */
+export function toxicity(): { set: ThreadSet; tokenizer: Tokenizer } {
+  if (toxicityData === null) {
+    const set = syntheticThreadSet(0);
+    toxicityData = { set, tokenizer: threadTokenizer(set) };
+  }
+  return toxicityData;
 }
 
-const BC_PRESET: Overrides = { ilql: { qWeight: 0, vWeight: 0, cqlWeight: 0 }, decode: { beta: 0 } };
+const TOXICITY_DEFAULTS: Overrides = {
+  model: { layout: "shared", width: 64, layers: 2, heads: 2, context: 64, dropout: 0 },
+  optim: { lr: 1e-3 },
+  ilql: { polyak: 0.05 },
+  train: { batchSize: 32, steps: 1500 },
+  decode: { method: "sample", beta: 8, maxTokens: 32 },
+};
 
-/** The registered algorithms, by name. */
+let upvoteModel: ReplyClassifier | null = null;
+/** The `upvotes-model` reward's classifier, trained once per process on the training split (seed 0). */
+export function upvoteClassifier(): ReplyClassifier {
+  if (upvoteModel === null) {
+    const { set, tokenizer } = toxicity();
+    upvoteModel = trainReplyClassifier(set.splits.train.map((i) => set.threads[i]!), tokenizer).model;
+  }
+  return upvoteModel;
+}
+
+let referenceModel: IlqlModel | null = null;
+/**
+ * The behaviour-cloned model fluency (perplexity) and the KL estimate are measured against: BC with the task's
+ * defaults, seed 0, trained once per process (all three toxicity tasks share the replies, so one model).
+ */
+async function toxicityReference(): Promise<IlqlModel> {
+  if (referenceModel === null) {
+    const config = runConfig({ ...TOXICITY_DEFAULTS, ...BC.preset, train: { ...TOXICITY_DEFAULTS.train, seed: 0 } });
+    const trained = await trainOffline({
+      episodes: threadEpisodes(toxicity().set, "toxicity"),
+      tokenizer: toxicity().tokenizer,
+      config,
+    });
+    referenceModel = trained.model;
+  }
+  return referenceModel;
+}
+
+/** A toxicity task: its reward for the offline data, and the one that scores generated replies. */
+function toxicityTask(reward: "toxicity" | "noised" | "upvotes", description: string): TaskDefinition {
+  const scorer = (prng: Prng) => (parent: string, reply: string): number =>
+    reward === "toxicity"
+      ? toxicityReward(reply)
+      : reward === "noised"
+      ? noisedToxicityReward(reply, prng)
+      : upvoteClassifier().predict([{ parent, comment: reply }])[0]! >= 0.5
+      ? 10
+      : 0;
+  return {
+    description,
+    get tokenizer() {
+      return toxicity().tokenizer;
+    },
+    dataset: (size, seed) => threadEpisodes(toxicity().set, reward === "upvotes" ? "upvotes-real" : reward, size, seed),
+    environments: (count, seed) => {
+      const { set } = toxicity();
+      const parents = set.splits.train.map((i) => set.threads[i]!.parent);
+      const prng = new Prng(seed);
+      return Array.from({ length: count }, () => new ReplyEnv(parents, scorer(prng.fork()), prng.fork()));
+    },
+    evaluate: async (policy, episodes, seed) => {
+      const prng = new Prng(seed);
+      const score = scorer(prng.fork());
+      const reference = await toxicityReference();
+      const result = await evaluateReplies(policy, {
+        threads: toxicity().set,
+        parents: episodes,
+        reward: (items) =>
+          reward === "upvotes"
+            ? upvoteClassifier().predict(items.map((i) => ({ parent: i.parent, comment: i.reply }))).map((p) =>
+              p >= 0.5 ? 10 : 0
+            )
+            : items.map((i) => score(i.parent, i.reply)),
+        reference: (items) => utteranceLogProbs(reference, toxicity().tokenizer, items),
+      }, prng);
+      return { returns: result.returns, metrics: result.metrics };
+    },
+    anchors: () => (reward === "upvotes" ? { floor: 0, ceiling: 10 } : { floor: -10, ceiling: 0 }),
+    defaults: TOXICITY_DEFAULTS,
+  };
+}
+
+TASKS.toxicity = toxicityTask(
+  "toxicity",
+  "reply to a forum comment without toxicity (synthetic threads; lexicon scorer: 0, −5 moderately, −10 very toxic)",
+);
+TASKS["toxicity-noised"] = toxicityTask(
+  "noised",
+  "as toxicity, but a moderately toxic reply scores 0 or −10 at random (the paper's high-variance reward)",
+);
+TASKS["toxicity-upvotes"] = toxicityTask(
+  "upvotes",
+  "reply so as to be upvoted: trained on the dataset's real scores (10 if positive), evaluated by a reply classifier",
+);
+
+/** The registered algorithms, by name (definitions in `baselines/`; ILQL is the core itself). */
 export const ALGORITHMS: Record<string, AlgorithmDefinition> = {
-  bc: {
-    description: "behaviour cloning: the policy head trained alone, decoded without values (β = 0)",
-    preset: BC_PRESET,
-  },
-  "filtered-bc": {
-    description: "filtered (%) BC: behaviour cloning on the episodes whose return is in the top `data.topFraction` " +
-      "(default 0.1) or at least `data.minReturn`",
-    preset: BC_PRESET,
-    defaults: { data: { topFraction: 0.1 } },
-  },
-  ilql: {
-    description: "implicit language Q-learning with value-guided decoding",
-    preset: {},
-  },
-  "single-step": {
-    description:
-      "single-step offline RL: ILQL with expectile 0.5 learns the behaviour policy's values (SARSA-style), " +
-      "then one step of improvement through the same value-guided decoding",
-    preset: { ilql: { expectile: 0.5 } },
-  },
-  "mc-returns": {
-    description: "MC-return values: ILQL whose V regresses on the discounted reward-to-go instead of Q̄, same decoding",
-    preset: { ilql: { mcReturns: true } },
-  },
+  bc: BC,
+  "filtered-bc": FILTERED_BC,
+  ilql: { description: "implicit language Q-learning with value-guided decoding", preset: {} },
+  "single-step": SINGLE_STEP,
+  "mc-returns": MC_RETURNS,
+  dt: DECISION_TRANSFORMER,
+  cql: CQL,
+  ppo: PPO,
 };

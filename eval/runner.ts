@@ -7,19 +7,59 @@ import * as tf from "@tensorflow/tfjs";
 import process from "node:process";
 import { backendInfo } from "../ilql/backend.ts";
 import { datasetReturn } from "../ilql/data.ts";
-import { textPolicy } from "../ilql/decode.ts";
-import { trainIlql } from "../ilql/run.ts";
+import { scoredTextPolicy } from "../ilql/decode.ts";
+import { Prng } from "../ilql/prng.ts";
+import { evaluationDecode, trainAlgorithm, type Trained } from "../baselines/algorithm.ts";
 import type { LogRecord } from "../ilql/trainer.ts";
 import { meanSe } from "./stats.ts";
-import { TASKS } from "./registry.ts";
+import { ALGORITHMS, TASKS } from "./registry.ts";
 import { gitCommit, runDir, type RunRecord, writeRecord } from "./store.ts";
-import { hashOf, type RunSpec } from "./suite.ts";
+import { hashOf, type RunSpec, trainingKey } from "./suite.ts";
 
 /** Options of {@link executeRun}. */
 export interface ExecuteOptions {
   /** Keep the final checkpoint in the run's directory (default: removed once the record is written). */
   keepCheckpoint?: boolean;
   onLog?: (record: LogRecord) => void;
+  /** Trained models shared by runs that differ only in decoding (a β sweep trains once per seed). */
+  models?: TrainedModels;
+}
+
+/** One training kept for the runs that share it. */
+interface Kept {
+  trained: Trained;
+  history: LogRecord[];
+  trainSeconds: number;
+  remaining: number;
+}
+
+/**
+ * Trained models of a list of runs, kept while later runs of the list have the same training (`trainingKey`) and
+ * freed after their last use.
+ */
+export class TrainedModels {
+  #uses = new Map<string, number>();
+  #kept = new Map<string, Kept>();
+
+  constructor(runs: readonly RunSpec[]) {
+    for (const r of runs) this.#uses.set(trainingKey(r), (this.#uses.get(trainingKey(r)) ?? 0) + 1);
+  }
+
+  /** The kept training of a run, if an earlier run made it. */
+  take(run: RunSpec): Kept | undefined {
+    return this.#kept.get(trainingKey(run));
+  }
+
+  /** Records that a run used (or made) a training; keeps it when later runs need it, else frees it. */
+  release(run: RunSpec, made: Omit<Kept, "remaining">): void {
+    const key = trainingKey(run);
+    const remaining = (this.#kept.get(key)?.remaining ?? this.#uses.get(key) ?? 1) - 1;
+    if (remaining > 0) this.#kept.set(key, { ...made, remaining });
+    else {
+      this.#kept.delete(key);
+      made.trained.dispose();
+    }
+  }
 }
 
 /**
@@ -31,8 +71,13 @@ export async function executeRun(spec: RunSpec, dir: string, options: ExecuteOpt
   const task = TASKS[spec.task]!;
   const data = task.dataset(spec.datasetSize ?? undefined, 0);
   const checkpointPath = `${runDir(dir, spec.id)}/checkpoint.safetensors`;
-  const history: LogRecord[] = [];
-  const { state } = await trainIlql(data, task.tokenizer, spec.config, {
+  const kept = options.models?.take(spec);
+  const history: LogRecord[] = kept ? [...kept.history] : [];
+  const trained = kept?.trained ?? await trainAlgorithm(ALGORITHMS[spec.algorithm]!, {
+    episodes: data,
+    tokenizer: task.tokenizer,
+    config: spec.config,
+    ...(task.environments ? { environments: task.environments } : {}),
     source: `${spec.task} dataset`,
     checkpointPath,
     onLog: (r) => {
@@ -40,12 +85,15 @@ export async function executeRun(spec: RunSpec, dir: string, options: ExecuteOpt
       options.onLog?.(r);
     },
   });
-  const trainSeconds = (performance.now() - started) / 1000;
+  const trainSeconds = kept?.trainSeconds ?? (performance.now() - started) / 1000;
   const evalStarted = performance.now();
-  const result = task.evaluate(textPolicy(state.model, task.tokenizer, spec.config.decode), spec.evalEpisodes, 0);
+  // sampling policies draw from one stream per seed, the same for every algorithm
+  const decode = evaluationDecode(spec.config, data);
+  const policy = scoredTextPolicy(trained.model, task.tokenizer, decode, new Prng(spec.seed));
+  const result = await task.evaluate(policy, spec.evalEpisodes, 0);
   const evalSeconds = (performance.now() - evalStarted) / 1000;
-  state.optimizer.dispose();
-  state.model.dispose();
+  if (options.models) options.models.release(spec, { trained, history, trainSeconds });
+  else trained.dispose();
   const { mean, se } = meanSe(result.returns);
   const record: RunRecord = {
     spec,

@@ -6,8 +6,8 @@
  */
 import { createHash } from "node:crypto";
 import { parseOverrides } from "../ilql/config.ts";
-import { ILQL_RUN_SECTIONS, type IlqlRunConfig, ilqlRunConfig } from "../ilql/run.ts";
-import { ALGORITHMS, type Overrides, TASKS } from "./registry.ts";
+import { type Overrides, RUN_SECTIONS, type RunConfig, runConfig } from "../baselines/algorithm.ts";
+import { ALGORITHMS, TASKS } from "./registry.ts";
 
 /** A task's budget within a suite. */
 export interface SuiteTask {
@@ -26,6 +26,8 @@ export interface Suite {
   /** Algorithm names (every registered one when absent). */
   algorithms?: string[];
   seeds: number[];
+  /** Sweeps every run of the suite takes part in (`--sweep` replaces them). */
+  sweeps?: Sweep[];
 }
 
 /** The declared suites. */
@@ -46,10 +48,34 @@ export const SUITES: Record<string, Suite> = {
     },
     seeds: [0, 1, 2],
   },
+  toxicity: {
+    description: "the toxicity task's three rewards (lexicon, noised, upvotes), every algorithm, three seeds",
+    tasks: {
+      toxicity: { evalEpisodes: 1024, config: { train: { steps: 600 } } },
+      "toxicity-noised": { evalEpisodes: 1024, config: { train: { steps: 600 } } },
+      "toxicity-upvotes": { evalEpisodes: 1024, config: { train: { steps: 600 } } },
+    },
+    seeds: [0, 1, 2],
+  },
+  "toxicity-beta": {
+    description:
+      "ILQL's reward and fluency against β on the toxicity rewards (one training per seed, decoded at each β)",
+    tasks: {
+      toxicity: { evalEpisodes: 1024, config: { train: { steps: 600 } } },
+      "toxicity-noised": { evalEpisodes: 1024, config: { train: { steps: 600 } } },
+    },
+    algorithms: ["ilql"],
+    seeds: [0],
+    sweeps: [{ key: "decode.beta", values: [0, 1, 2, 4, 8, 16, 32] }],
+  },
   smoke: {
     description: "a seconds-long check of the harness itself (the stitch task, tiny budget, two seeds)",
     tasks: {
-      stitch: { datasetSize: 200, evalEpisodes: 4, config: { train: { steps: 30, batchSize: 16 } } },
+      stitch: {
+        datasetSize: 200,
+        evalEpisodes: 4,
+        config: { train: { steps: 30, batchSize: 16 }, ppo: { iterations: 2, episodes: 8, minibatch: 8 } },
+      },
     },
     seeds: [0, 1],
   },
@@ -66,7 +92,7 @@ export interface RunSpec {
   evalEpisodes: number;
   /** The values of the sweep this run belongs to (`section.key` → value); empty without a sweep. */
   setting: Record<string, unknown>;
-  config: IlqlRunConfig;
+  config: RunConfig;
 }
 
 /** A sweep over one config key. */
@@ -94,7 +120,7 @@ export function parseSettings(settings: readonly string[]): Overrides {
     if (!/^[\w-]+\.[\w.-]+=/.test(s)) throw new Error(`--set expects section.key=value, got '${s}'`);
     return `--${s}`;
   });
-  const { overrides, rest } = parseOverrides(ILQL_RUN_SECTIONS, args);
+  const { overrides, rest } = parseOverrides(RUN_SECTIONS, args);
   if (rest.length > 0) throw new Error(`--set: unknown config section in '${rest[0]!.slice(2)}'`);
   return overrides;
 }
@@ -162,7 +188,7 @@ export function expandSuite(suite: Suite, options: ExpandOptions = {}): RunSpec[
   const seeds = options.seeds ?? suite.seeds;
   // every combination of the sweeps' values
   let settings: Array<Record<string, unknown>> = [{}];
-  for (const sweep of options.sweeps ?? []) {
+  for (const sweep of options.sweeps ?? suite.sweeps ?? []) {
     settings = settings.flatMap((s) => sweep.values.map((v) => ({ ...s, [sweep.key]: v })));
   }
   const runs: RunSpec[] = [];
@@ -176,7 +202,7 @@ export function expandSuite(suite: Suite, options: ExpandOptions = {}): RunSpec[
           (swept[section] ??= {})[field] = value;
         }
         for (const seed of seeds) {
-          const config = ilqlRunConfig(
+          const config = runConfig(
             merge(
               TASKS[task]!.defaults,
               ALGORITHMS[algorithm]!.defaults ?? {},
@@ -202,6 +228,15 @@ export function expandSuite(suite: Suite, options: ExpandOptions = {}): RunSpec[
     }
   }
   return runs;
+}
+
+/**
+ * What a run's training depends on: everything but its decoding and evaluation. Runs of a decode-only sweep share
+ * it, so one trained model serves them all.
+ */
+export function trainingKey(run: RunSpec): string {
+  const { decode: _, ...config } = run.config;
+  return hashOf({ task: run.task, algorithm: run.algorithm, seed: run.seed, datasetSize: run.datasetSize, config });
 }
 
 /** A share of the runs: shard `index` of `count` (0-based). */

@@ -10,6 +10,7 @@ import {
   shardRuns,
   type Suite,
   SUITES,
+  trainingKey,
 } from "./suite.ts";
 
 const SUITE: Suite = {
@@ -103,6 +104,41 @@ Deno.test("presets: single-step is ILQL at expectile 0.5, mc-returns ILQL with M
   assert.equal(by("single-step").decode.beta, by("ilql").decode.beta);
   assert.equal(by("mc-returns").ilql.mcReturns, true);
   assert.equal(by("ilql").ilql.mcReturns, false);
+});
+
+Deno.test("presets: DT is BC on a return-conditioned model, CQL has the max backup and its own conservative weight", () => {
+  const runs = expandSuite(SUITE, { tasks: ["wordle"], seeds: [0] });
+  const by = (name: string) => runs.find((r) => r.algorithm === name)!.config;
+  assert.equal(by("dt").model.returnConditioned, true);
+  assert.deepEqual([by("dt").ilql.qWeight, by("dt").ilql.vWeight, by("dt").decode.beta], [0, 0, 0]);
+  assert.equal(by("cql").ilql.backup, "max");
+  assert.equal(by("cql").ilql.cqlWeight, 0.1); // over the Wordle task's 1e-4
+  assert.equal(by("ilql").ilql.backup, "value");
+  assert.equal(by("ppo").ilql.qWeight, 0); // PPO's offline start is BC
+  const swept = expandSuite(SUITE, {
+    tasks: ["wordle"],
+    algorithms: ["cql"],
+    set: parseSettings(["ilql.cqlWeight=1"]),
+  });
+  assert.equal(swept[0]!.config.ilql.cqlWeight, 1);
+});
+
+Deno.test("runs that differ only in decoding share one training key (a β sweep trains once per seed)", () => {
+  const runs = expandSuite(SUITE, {
+    tasks: ["stitch"],
+    algorithms: ["ilql", "bc"],
+    sweeps: [parseSweep("decode.beta=1,4")],
+  });
+  const ilql = runs.filter((r) => r.algorithm === "ilql");
+  assert.equal(new Set(ilql.map((r) => r.id)).size, 4); // 2 β × 2 seeds, all different runs
+  assert.equal(new Set(ilql.map(trainingKey)).size, 2); // one training per seed
+  assert.notEqual(trainingKey(ilql[0]!), trainingKey(runs.find((r) => r.algorithm === "bc")!));
+  const other = expandSuite(SUITE, {
+    tasks: ["stitch"],
+    algorithms: ["ilql"],
+    sweeps: [parseSweep("ilql.expectile=0.6,0.8")],
+  });
+  assert.equal(new Set(other.map(trainingKey)).size, 4);
 });
 
 Deno.test("filtered BC: BC's losses and β are fixed, its top fraction (0.1 by default) follows --set and --sweep", () => {

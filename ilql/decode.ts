@@ -38,6 +38,10 @@ export const DECODE_SPEC = {
   samples: int("Utterances sampled per prompt and reranked by summed advantage; 1 = no reranking", 1, { min: 1 }),
   rerankLogProbWeight: num("Weight of the summed log-probability in the reranking score", 0),
   cache: bool("Decode incrementally with a key/value cache; false recomputes the prefix at every token", true),
+  targetReturn: optionalNum(
+    "Return a return-conditioned model (Decision Transformer) is conditioned on; none = the best return in its training data",
+    null,
+  ),
 };
 
 /** Decoding config record. */
@@ -238,7 +242,8 @@ function decodeRows(
   config: DecodeConfig,
   options: GenerateOptions,
 ): Generation[] {
-  const { context, vocabSize: vocab } = model.shape;
+  const { vocabSize: vocab } = model.shape;
+  const context = model.tokenContext;
   const B = prompts.length;
   if (B === 0) return [];
   prompts.forEach((p, i) => {
@@ -247,6 +252,10 @@ function decodeRows(
       throw new Error(`Prompt ${i} of ${p.length} tokens leaves no room in the context of ${context}`);
     }
   });
+  if (model.returnEmbedding !== null && config.targetReturn === null) {
+    throw new Error("decode.targetReturn must be set to decode from a return-conditioned model");
+  }
+  const returns = new Float32Array(B).fill(config.targetReturn ?? 0);
   const withValues = config.beta !== 0 || config.samples > 1;
   const plan = trunkPlan(model, withValues);
   const lengths = prompts.map((p) => p.length);
@@ -260,8 +269,8 @@ function decodeRows(
   }));
   const done = new Array<boolean>(B).fill(false);
   const stepper = config.cache
-    ? new CachedStepper(model, plan.distinct, prompts, options.padToken)
-    : new RecomputeStepper(model, plan.distinct, prompts, options.padToken);
+    ? new CachedStepper(model, plan.distinct, prompts, options.padToken, returns)
+    : new RecomputeStepper(model, plan.distinct, prompts, options.padToken, returns);
   try {
     for (let g = 0;; g++) {
       const out = readHeads(model, stepper.hidden, plan, withValues);
@@ -291,10 +300,19 @@ class CachedStepper {
   #caches = new Map<TrunkWeights, KVCache>();
   #lengths: number[];
   #maxLen: number;
+  /** Slots in front of the tokens (the return embedding of a return-conditioned model). */
+  #offset: number;
 
-  constructor(private model: IlqlModel, private trunks: TrunkWeights[], prompts: readonly number[][], pad: number) {
+  constructor(
+    private model: IlqlModel,
+    private trunks: TrunkWeights[],
+    prompts: readonly number[][],
+    pad: number,
+    returns: Float32Array,
+  ) {
     this.#lengths = prompts.map((p) => p.length);
     this.#maxLen = Math.max(...this.#lengths);
+    this.#offset = model.returnEmbedding === null ? 0 : 1;
     const B = prompts.length;
     const L = this.#maxLen;
     const flat = new Int32Array(B * L).fill(pad);
@@ -302,7 +320,9 @@ class CachedStepper {
     const last = Int32Array.from(this.#lengths, (n, b) => b * L + n - 1);
     for (const trunk of trunks) {
       const kept = tf.tidy(() => {
-        const { hidden, cache } = forward(trunk, model.shape, tf.tensor2d(flat, [B, L], "int32"), { cache: true });
+        const prefix = model.returnPrefix(returns);
+        const tokens = tf.tensor2d(flat, [B, L], "int32");
+        const { hidden, cache } = forward(trunk, model.shape, tokens, { cache: true, prefix });
         return [tf.gather(hidden, tf.tensor1d(last, "int32")), ...cache!.keys, ...cache!.values]; // [B, D], …
       });
       this.hidden.set(trunk, kept[0] as tf.Tensor2D);
@@ -310,20 +330,21 @@ class CachedStepper {
       this.#caches.set(trunk, {
         keys: kept.slice(1, 1 + n) as tf.Tensor4D[],
         values: kept.slice(1 + n) as tf.Tensor4D[],
-        length: L,
+        length: L + this.#offset,
       });
     }
   }
 
   advance(tokens: number[], done: boolean[], step: number): void {
     const B = tokens.length;
-    const S = this.#maxLen + step + 1; // cached slots after this step
+    const o = this.#offset;
+    const S = o + this.#maxLen + step + 1; // cached slots after this step
     const mask = new Float32Array(B * S);
     const positions = new Int32Array(B);
     for (let b = 0; b < B; b++) {
-      // visible: the row's prompt and every generated slot; hidden: the padding between them
-      mask.fill(-1e9, b * S + this.#lengths[b]!, b * S + this.#maxLen);
-      positions[b] = done[b] ? 0 : this.#lengths[b]! + step;
+      // visible: the prefix, the row's prompt and every generated slot; hidden: the padding between them
+      mask.fill(-1e9, b * S + o + this.#lengths[b]!, b * S + o + this.#maxLen);
+      positions[b] = done[b] ? 0 : o + this.#lengths[b]! + step;
     }
     for (const trunk of this.trunks) {
       const cache = this.#caches.get(trunk)!;
@@ -365,6 +386,7 @@ class RecomputeStepper {
     private trunks: TrunkWeights[],
     prompts: readonly number[][],
     private pad: number,
+    private returns: Float32Array,
   ) {
     this.#sequences = prompts.map((p) => [...p]);
     this.#run();
@@ -388,7 +410,8 @@ class RecomputeStepper {
       this.hidden.set(
         trunk,
         tf.tidy(() => {
-          const { hidden } = forward(trunk, this.model.shape, tf.tensor2d(flat, [B, L], "int32"));
+          const prefix = this.model.returnPrefix(this.returns);
+          const { hidden } = forward(trunk, this.model.shape, tf.tensor2d(flat, [B, L], "int32"), { prefix });
           return tf.gather(hidden, tf.tensor1d(last, "int32")) as tf.Tensor2D; // [B, D]
         }),
       );
@@ -400,16 +423,23 @@ class RecomputeStepper {
   }
 }
 
+/** A decoded utterance's text (without `</a>`) and its log-probability under the decoding distribution. */
+export interface ScoredText {
+  text: string;
+  logProb: number;
+}
+
 /**
- * A batched text policy: each dialogue history is serialised as the model saw it in training, one agent utterance
- * is decoded, and its text (without `</a>`) is returned.
+ * A batched policy that also reports each utterance's log-probability under the distribution it was decoded from
+ * (for KL estimates): each dialogue history is serialised as the model saw it in training and one agent utterance
+ * is decoded.
  */
-export function textPolicy(
+export function scoredTextPolicy(
   model: IlqlModel,
   tokenizer: Tokenizer,
   config: DecodeConfig,
   prng?: Prng,
-): (histories: readonly Segment[][]) => string[] {
+): (histories: readonly Segment[][]) => ScoredText[] {
   const sp = tokenizer.special;
   // an utterance never contains the dialogue's structural tokens, so they are never decoded
   const banned = [sp.pad, sp.bos, sp.eos, sp.boa, sp.eod];
@@ -417,8 +447,20 @@ export function textPolicy(
   if (prng !== undefined) options.prng = prng;
   return (histories) => {
     const prompts = histories.map((h) => encodeSegments(h, tokenizer));
-    return generate(model, prompts, config, options).map((g) =>
-      tokenizer.decode(g.stopped ? g.tokens.slice(0, -1) : g.tokens)
-    );
+    return generate(model, prompts, config, options).map((g) => ({
+      text: tokenizer.decode(g.stopped ? g.tokens.slice(0, -1) : g.tokens),
+      logProb: g.logProb,
+    }));
   };
+}
+
+/** A batched text policy: {@link scoredTextPolicy} without the log-probabilities. */
+export function textPolicy(
+  model: IlqlModel,
+  tokenizer: Tokenizer,
+  config: DecodeConfig,
+  prng?: Prng,
+): (histories: readonly Segment[][]) => string[] {
+  const scored = scoredTextPolicy(model, tokenizer, config, prng);
+  return (histories) => scored(histories).map((u) => u.text);
 }

@@ -144,6 +144,8 @@ export interface Batch {
   terminals: Float32Array;
   /** [B·T] for each token position, 1 + its action slot (`b·K + k`), or 0 when it chooses no action. */
   positionSlot: Int32Array;
+  /** [B] each episode's return (sum of its rewards): what a return-conditioned model is conditioned on. */
+  returns: Float32Array;
 }
 
 /** Right-pads encoded episodes into one batch (the reference's `RL_Dataset.collate`). */
@@ -165,6 +167,7 @@ export function collate(episodes: readonly EncodedEpisode[], padId: number): Bat
     actionMask: new Float32Array(B * K),
     terminals: new Float32Array(B * (K + 1)).fill(1),
     positionSlot: new Int32Array(B * T),
+    returns: new Float32Array(B),
   };
   episodes.forEach((ep, b) => {
     const n = ep.tokens.length;
@@ -182,6 +185,7 @@ export function collate(episodes: readonly EncodedEpisode[], padId: number): Bat
       batch.actionMask[b * K + j] = 1;
       batch.terminals[b * (K + 1) + j] = 0;
       batch.positionSlot[b * T + p] = b * K + j + 1;
+      batch.returns[b]! += ep.rewards[j]!;
     }
     // the state after the last action is the final token; it is terminal only if the episode ended for real
     batch.stateIndex[b * (K + 1) + k] = b * T + n - 1;

@@ -8,9 +8,9 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { bool, type ConfigOf, num } from "./config.ts";
+import { bool, choice, type ConfigOf, num } from "./config.ts";
 import type { Batch } from "./episode.ts";
-import { conservativeLoss, expectileLoss, maskedMean, policyLoss, selectAt, tdLoss } from "./loss.ts";
+import { conservativeLoss, expectileLoss, maskedMean, policyLoss, selectAt, tdLoss, tdTarget } from "./loss.ts";
 import { applyHead, type IlqlModel } from "./model.ts";
 import { AdamW, globalNorm } from "./optim.ts";
 import { type DropoutContext, stopGradient } from "./ops.ts";
@@ -33,6 +33,11 @@ export const ILQL_SPEC = {
   awacBeta: num("Advantage weighting of the policy loss, exp(awacBeta·(Q̄−V)); 0 = plain BC [beta]", 0, { min: 0 }),
   polyak: num("Polyak rate of the target networks after each optimizer step [alpha]", 0.005, { min: 0, max: 1 }),
   mcReturns: bool("V regresses on the discounted reward-to-go instead of Q̄ (MC-return values) [mc_returns]", false),
+  backup: choice(
+    "Q's TD target bootstraps from value = V(s') (ILQL) or max = max over tokens of Q̄ at s' (token-level CQL)",
+    "value",
+    ["value", "max"] as const,
+  ),
   stopOnNonFinite: bool("Stop with an error when a loss or the gradient norm is NaN or infinite", true),
 };
 
@@ -54,6 +59,7 @@ interface BatchTensors {
   mask: tf.Tensor2D; // [B, K]
   nextTerminals: tf.Tensor2D; // [B, K]
   returnsToGo: tf.Tensor2D | null; // [B, K] discounted reward-to-go of each action (MC-return values only)
+  prefix: tf.Tensor2D | undefined; // [B, D] return embeddings of a return-conditioned model
   nextTokens: tf.Tensor1D; // [B·T]
   positionSlot: tf.Tensor1D; // [B·T]
   actionPositions: tf.Tensor1D; // [B·T] 1 where a position chooses an action
@@ -78,7 +84,7 @@ export function rewardsToGo(rewards: Float32Array, mask: Float32Array, K: number
   return out;
 }
 
-function batchTensors(batch: Batch, config: IlqlConfig): BatchTensors {
+function batchTensors(model: IlqlModel, batch: Batch, config: IlqlConfig): BatchTensors {
   const { size: B, length: T, numActions: K } = batch;
   const nextTerminals = new Float32Array(B * K);
   for (let b = 0; b < B; b++) nextTerminals.set(batch.terminals.subarray(b * (K + 1) + 1, (b + 1) * (K + 1)), b * K);
@@ -104,6 +110,7 @@ function batchTensors(batch: Batch, config: IlqlConfig): BatchTensors {
     returnsToGo: config.mcReturns
       ? tf.tensor2d(rewardsToGo(batch.rewards, batch.actionMask, K, config.gamma), [B, K])
       : null,
+    prefix: model.returnPrefix(batch.returns),
     nextTokens: tf.tensor1d(nextTokens, "int32"),
     positionSlot: tf.tensor1d(batch.positionSlot, "int32"),
     actionPositions: tf.tensor1d(batch.positionSlot.map((s) => (s > 0 ? 1 : 0)), "float32"),
@@ -158,28 +165,28 @@ function lossTerms(
   let valueHidden: tf.Tensor2D | null = null;
   let advantage: tf.Tensor | null = null; // [B, K] Q̄ − V at dataset actions, no gradient
   if (need.values) {
-    const h = forward(model.trunk("value")!, model.shape, bt.tokens, { dropout: drop }).hidden; // [B·T, D]
+    const h = forward(model.trunk("value")!, model.shape, bt.tokens, { dropout: drop, prefix: bt.prefix }).hidden; // [B·T, D]
     valueHidden = h;
     const hA = tf.gather(h, bt.actionIndex); // [B·K, D]
     const hS = tf.gather(h, bt.stateIndex); // [B·(K+1), D]
     const v = tf.reshape(applyHead(model.heads.v, hS), [B, K + 1]); // [B, K+1]
     const q1 = applyHead(model.heads.q1, hA); // [B·K, V]
     const q2 = applyHead(model.heads.q2, hA); // [B·K, V]
-    const hTarget = targetHidden === null ? stopGradient(hA) : tf.gather(targetHidden, bt.actionIndex); // [B·K, D]
-    const qBar = stopGradient(tf.reshape(
-      tf.minimum(
-        selectAt(applyHead(model.heads.targetQ1, hTarget), bt.actions),
-        selectAt(applyHead(model.heads.targetQ2, hTarget), bt.actions),
-      ),
-      [B, K],
-    )); // [B, K]
+    const targetQ = (index: tf.Tensor1D) => {
+      const hT = targetHidden === null ? stopGradient(tf.gather(h, index)) : tf.gather(targetHidden, index); // [N, D]
+      return tf.minimum(applyHead(model.heads.targetQ1, hT), applyHead(model.heads.targetQ2, hT)); // [N, V]
+    };
+    const qBar = stopGradient(tf.reshape(selectAt(targetQ(bt.actionIndex), bt.actions), [B, K])); // [B, K]
     const vHere = tf.slice(v, [0, 0], [B, K]); // [B, K]
-    const vNext = stopGradient(tf.slice(v, [0, 1], [B, K])); // [B, K]
-    const tdTarget = tf.add(bt.rewards, tf.mul(tf.mul(tf.sub(1, bt.nextTerminals), vNext), config.gamma)); // [B, K]
+    // the value of the next state: V(s') (ILQL), or max over tokens of Q̄ at s' (CQL's max backup)
+    const next = config.backup === "value"
+      ? tf.slice(v, [0, 1], [B, K])
+      : tf.slice(tf.reshape(tf.max(targetQ(bt.stateIndex), -1), [B, K + 1]), [0, 1], [B, K]); // [B, K]
+    const target = tdTarget(bt.rewards, bt.nextTerminals, stopGradient(next), config.gamma); // [B, K]
     const q1a = tf.reshape(selectAt(q1, bt.actions), [B, K]); // [B, K]
     const q2a = tf.reshape(selectAt(q2, bt.actions), [B, K]); // [B, K]
     const diff = tf.sub(qBar, vHere); // [B, K]
-    terms.q = tf.add(tdLoss(q1a, tdTarget, bt.mask, bt.count), tdLoss(q2a, tdTarget, bt.mask, bt.count));
+    terms.q = tf.add(tdLoss(q1a, target, bt.mask, bt.count), tdLoss(q2a, target, bt.mask, bt.count));
     // MC-return values: V's regression target is the observed reward-to-go; Q stays TD on V, the advantage Q̄ − V
     const vDiff = bt.returnsToGo === null ? diff : tf.sub(bt.returnsToGo, vHere); // [B, K]
     terms.v = expectileLoss(vDiff, bt.mask, config.expectile, bt.count);
@@ -196,7 +203,9 @@ function lossTerms(
   }
   if (need.policy) {
     const shared = model.config.layout === "shared" && valueHidden !== null;
-    const h = shared ? valueHidden! : forward(model.trunk("policy")!, model.shape, bt.tokens, { dropout: drop }).hidden;
+    const h = shared
+      ? valueHidden!
+      : forward(model.trunk("policy")!, model.shape, bt.tokens, { dropout: drop, prefix: bt.prefix }).hidden;
     const logits = model.policyLogits(h); // [B·T, V]
     let weights: tf.Tensor = bt.actionPositions; // [B·T]
     if (config.awacBeta !== 0) {
@@ -234,7 +243,7 @@ function stackTerms(t: LossTerms): tf.Tensor1D {
 function targetHiddenOf(model: IlqlModel, bt: BatchTensors, config: IlqlConfig, drop: DropoutContext | undefined) {
   const target = model.trunk("target");
   return target !== null && needs(config).values
-    ? forward(target, model.shape, bt.tokens, { dropout: drop }).hidden
+    ? forward(target, model.shape, bt.tokens, { dropout: drop, prefix: bt.prefix }).hidden
     : null;
 }
 
@@ -248,7 +257,7 @@ export function computeLossTerms(
   config: IlqlConfig,
   dropout?: DropoutContext,
 ): LossTerms {
-  const bt = batchTensors(batch, config);
+  const bt = batchTensors(model, batch, config);
   return lossTerms(model, bt, config, dropout, targetHiddenOf(model, bt, config, dropout));
 }
 
@@ -323,7 +332,7 @@ export function ilqlUpdate(
   const drop = model.config.dropout > 0 ? { rate: model.config.dropout, prng: state.prng } : undefined;
   for (const batch of microBatches) {
     const stats = tf.tidy(() => {
-      const bt = batchTensors(batch, config);
+      const bt = batchTensors(model, batch, config);
       const targetHidden = targetHiddenOf(model, bt, config, drop); // outside the tape: no gradient
       const out: { stats?: tf.Tensor1D } = {};
       const { grads } = tf.variableGrads(() => {

@@ -87,7 +87,9 @@ function naiveLosses(model: IlqlModel, config: IlqlConfig) {
       const s1 = batch.stateIndex[b * (K + 1) + k + 1]!;
       const a = batch.actions[b * K + k]!;
       const done = batch.terminals[b * (K + 1) + k + 1]!;
-      const y = batch.rewards[b * K + k]! + config.gamma * (1 - done) * V[s1]!;
+      // ILQL bootstraps from V(s'); token-level CQL from max over tokens of Q̄(s', ·)
+      const next = config.backup === "max" ? Math.max(...TQ1[s1]!.map((q, i) => Math.min(q, TQ2[s1]![i]!))) : V[s1]!;
+      const y = batch.rewards[b * K + k]! + config.gamma * (1 - done) * next;
       const qbar = Math.min(TQ1[p]![a]!, TQ2[p]![a]!);
       for (const Q of [Q1, Q2]) {
         lq += (y - Q[p]![a]!) ** 2;
@@ -111,16 +113,24 @@ function naiveLosses(model: IlqlModel, config: IlqlConfig) {
   return { q: lq / n, v: lv / n, cql: lc / n, policy: lp / den };
 }
 
-for (const [layout, mcReturns] of [["separate", false], ["shared", false], ["separate", true]] as const) {
+const LOSS_CASES = [
+  ["separate", false, "value"],
+  ["shared", false, "value"],
+  ["separate", true, "value"],
+  ["separate", false, "max"],
+  ["shared", false, "max"],
+] as const;
+for (const [layout, mcReturns, backup] of LOSS_CASES) {
+  const variant = `${layout}${mcReturns ? ", MC returns" : ""}${backup === "max" ? ", max backup" : ""}`;
   Deno.test(
-    `computeLossTerms() equals a per-token loop over the spec formulas (${layout}${mcReturns ? ", MC returns" : ""})`,
+    `computeLossTerms() equals a per-token loop over the spec formulas (${variant})`,
     () => {
       const model = makeModel(layout);
       // make targets differ from the online network so Q̄ is not Q
       for (const [target] of model.polyakPairs()) {
         target.assign(tf.add(target, tf.randomNormal(target.shape, 0, 0.05, "float32", 9)));
       }
-      const config = { ...defaultsOf(ILQL_SPEC), awacBeta: 0.7, cqlWeight: 0.3, mcReturns };
+      const config = { ...defaultsOf(ILQL_SPEC), awacBeta: 0.7, cqlWeight: 0.3, mcReturns, backup };
       const info = evaluateLosses(model, batch, config);
       const expected = naiveLosses(model, config);
       for (const key of ["q", "v", "cql", "policy"] as const) {

@@ -21,6 +21,14 @@ export function crossEntropy(logits: tf.Tensor, targets: tf.Tensor1D): tf.Tensor
   return tf.neg(selectAt(tf.logSoftmax(logits), targets)); // [N]
 }
 
+/**
+ * One-step TD target r + γ·(1 − terminal')·next, where `next` is the next state's value: V(s') for ILQL and the
+ * single-step/MC presets, max_a' Q̄(s', a') for token-level CQL. The one place every Q head's target is made.
+ */
+export function tdTarget(rewards: tf.Tensor, nextTerminals: tf.Tensor, next: tf.Tensor, gamma: number): tf.Tensor {
+  return tf.add(rewards, tf.mul(tf.mul(tf.sub(1, nextTerminals), next), gamma));
+}
+
 /** TD loss of one Q head: mean over real actions of (target − Q(s,a))². */
 export function tdLoss(qAtAction: tf.Tensor, tdTarget: tf.Tensor, mask: tf.Tensor, count: number): tf.Scalar {
   return maskedMean(tf.squaredDifference(tdTarget, qAtAction), mask, count);

@@ -26,6 +26,10 @@ export const MODEL_SPEC = {
   dropout: num("Dropout on embeddings, attention and residuals while training (GPT-2: 0.1)", 0.1, { min: 0, max: 0.9 }),
   tiedLmHead: bool("The policy LM head reuses the policy trunk's token embedding (GPT-2)", true),
   headHiddenMultiple: int("Hidden width of the V and Q head MLPs as a multiple of width (paper: 2)", 2, { min: 1 }),
+  returnConditioned: bool(
+    "Decision Transformer: a Linear(1→width) embedding of the episode's return sits in front of the tokens",
+    false,
+  ),
 };
 
 /** Model config record. */
@@ -100,6 +104,8 @@ export class IlqlModel {
   >;
   /** Untied LM head `[D, V]`, or null when tied to the policy trunk's embedding. */
   readonly lmHead: tf.Variable | null;
+  /** Return embedding `R·w + b` (`w` `[1, D]`, `b` `[D]`) of a return-conditioned model, else null. */
+  readonly returnEmbedding: { w: tf.Variable; b: tf.Variable } | null;
 
   constructor(config: ModelConfig, vocabSize: number, prng: Prng) {
     this.config = config;
@@ -141,6 +147,24 @@ export class IlqlModel {
       [D, vocabSize],
       true,
     );
+    this.returnEmbedding = config.returnConditioned
+      ? {
+        w: variable(Float32Array.from({ length: D }, () => 0.02 * prng.normal()), [1, D], true),
+        b: variable(new Float32Array(D), [D], true),
+      }
+      : null;
+  }
+
+  /** `[B, D]` return embeddings of a return-conditioned model to pass as `forward`'s prefix; undefined otherwise. */
+  returnPrefix(returns: ArrayLike<number>): tf.Tensor2D | undefined {
+    const e = this.returnEmbedding;
+    if (e === null) return undefined;
+    return linear(tf.tensor2d(Float32Array.from(returns), [returns.length, 1]), e.w, e.b);
+  }
+
+  /** Positions the tokens may use: the context, less the return embedding's slot. */
+  get tokenContext(): number {
+    return this.config.context - (this.returnEmbedding === null ? 0 : 1);
   }
 
   /** The trunk a role reads, or null for the target role in the shared layout. */
@@ -166,6 +190,10 @@ export class IlqlModel {
       for (const [k, v] of Object.entries(head)) out.set(`heads.${headNames[key as keyof typeof headNames]}.${k}`, v);
     }
     if (this.lmHead !== null) out.set("lm_head", this.lmHead);
+    if (this.returnEmbedding !== null) {
+      out.set("return_embedding.w", this.returnEmbedding.w);
+      out.set("return_embedding.b", this.returnEmbedding.b);
+    }
     return out;
   }
 
@@ -174,10 +202,14 @@ export class IlqlModel {
     return new Map([...this.variables()].filter(([, v]) => v.trainable));
   }
 
-  /** Variables of the policy trunk and LM head only (what behaviour cloning trains in the separate layout). */
+  /** Variables of the policy trunk, LM head and return embedding (what BC trains in the separate layout). */
   policyVariableNames(): Set<string> {
     const prefix = `${TRUNK_NAMES[this.config.layout].policy}.`;
-    return new Set([...this.variables().keys()].filter((k) => k.startsWith(prefix) || k === "lm_head"));
+    return new Set(
+      [...this.variables().keys()].filter((k) =>
+        k.startsWith(prefix) || k === "lm_head" || k.startsWith("return_embedding.")
+      ),
+    );
   }
 
   /** (target, online) pairs that Polyak averaging ties together. */

@@ -53,7 +53,11 @@ export async function trainIlql(
   options: TrainIlqlOptions = {},
 ): Promise<{ state: IlqlState; history: LogRecord[] }> {
   const encoded = filterEpisodes(episodes, config.data).map((e, i) =>
-    encodeEpisode(e, tokenizer, { context: config.model.context, where: `${options.source ?? "episode"} ${i}` })
+    encodeEpisode(e, tokenizer, {
+      // a return-conditioned model's return embedding takes one position
+      context: config.model.context - (config.model.returnConditioned ? 1 : 0),
+      where: `${options.source ?? "episode"} ${i}`,
+    })
   );
   const root = new Prng(config.train.seed);
   const model = new IlqlModel(config.model, tokenizer.vocabSize, root.fork());

@@ -137,12 +137,18 @@ export interface ForwardOptions {
   dropout?: DropoutContext | undefined;
   /** Also return the key/value cache, for incremental decoding afterwards. */
   cache?: boolean;
+  /**
+   * `[B, D]` one embedding per row placed in front of the tokens at position 0 (the Decision Transformer's return
+   * embedding); the tokens then take positions 1…T and the returned hidden states still cover only the tokens.
+   */
+  prefix?: tf.Tensor2D | undefined;
 }
 
 /**
  * Full causal forward pass.
  * @param tokens `[B, T]` int32 token ids, T ≤ context
- * @returns `hidden`: `[B·T, D]` final hidden states after `lnf` (row `b·T + t`), and the cache when asked
+ * @returns `hidden`: `[B·T, D]` final hidden states after `lnf` (row `b·T + t`), and the cache when asked (it
+ * includes the prefix slot)
  */
 export function forward(
   w: TrunkWeights,
@@ -150,12 +156,15 @@ export function forward(
   tokens: tf.Tensor2D,
   options: ForwardOptions = {},
 ): { hidden: tf.Tensor2D; cache?: KVCache } {
-  const [B, T] = tokens.shape;
+  const [B, tokenCount] = tokens.shape;
+  const prefix = options.prefix;
+  const T = tokenCount + (prefix ? 1 : 0); // positions used
   if (T > shape.context) throw new Error(`sequence of ${T} tokens exceeds the model context of ${shape.context}`);
   const D = shape.width;
-  const tok = tf.gather(w.wte!, tf.reshape(tokens, [B * T])); // [B·T, D]
+  let tok = tf.reshape(tf.gather(w.wte!, tf.reshape(tokens, [B * tokenCount])), [B, tokenCount, D]); // [B, T', D]
+  if (prefix) tok = tf.concat([tf.reshape(prefix, [B, 1, D]), tok], 1); // [B, T, D]
   const pos = tf.slice(w.wpe!, [0, 0], [T, D]); // [T, D]
-  let x = tf.reshape(tf.add(tf.reshape(tok, [B, T, D]), pos), [B * T, D]) as tf.Tensor2D; // [B·T, D]
+  let x = tf.reshape(tf.add(tok, pos), [B * T, D]) as tf.Tensor2D; // [B·T, D]
   x = dropout(x, options.dropout) as tf.Tensor2D;
   const mask = causalMask(T);
   const cache: KVCache = { keys: [], values: [], length: T };
@@ -167,7 +176,8 @@ export function forward(
       cache.values.push(out.values);
     }
   }
-  const hidden = layerNorm(x, w["lnf.g"]!, w["lnf.b"]!) as tf.Tensor2D; // [B·T, D]
+  let hidden = layerNorm(x, w["lnf.g"]!, w["lnf.b"]!) as tf.Tensor2D; // [B·T, D]
+  if (prefix) hidden = tf.reshape(tf.slice(tf.reshape(hidden, [B, T, D]), [0, 1, 0], [B, tokenCount, D]), [-1, D]); // [B·T', D]
   return options.cache ? { hidden, cache } : { hidden };
 }
 

@@ -79,3 +79,63 @@ export function utteranceValues(
     return result;
   });
 }
+
+/** Log-probability of one utterance under the policy head. */
+export interface UtteranceLogProb {
+  /** Σ log π(token) over the utterance's text tokens and its closing `</a>`. */
+  logProb: number;
+  /** Number of those tokens. */
+  tokens: number;
+}
+
+/**
+ * Log-probabilities of `utterance` said after `history` under the policy head (temperature 1), for each item, in
+ * batches of `batchSize` (evaluation mode). Fluency metrics (perplexity) and KL estimates read these.
+ * @throws when a sequence is longer than the model's context
+ */
+export function utteranceLogProbs(
+  model: IlqlModel,
+  tokenizer: Tokenizer,
+  items: ReadonlyArray<{ history: readonly Segment[]; utterance: string }>,
+  batchSize = 128,
+): UtteranceLogProb[] {
+  const out: UtteranceLogProb[] = [];
+  for (let start = 0; start < items.length; start += batchSize) {
+    const chunk = items.slice(start, start + batchSize);
+    const sequences = chunk.map(({ history, utterance }) => {
+      const prefix = encodeSegments(history, tokenizer);
+      const action = [...tokenizer.encode(utterance), tokenizer.special.eoa];
+      return { tokens: [...prefix, ...action], start: prefix.length - 1, count: action.length };
+    });
+    const B = sequences.length;
+    const T = Math.max(...sequences.map((s) => s.tokens.length));
+    if (T > model.tokenContext) {
+      throw new Error(`sequence of ${T} tokens exceeds the model context of ${model.tokenContext}`);
+    }
+    const flat = new Int32Array(B * T).fill(tokenizer.special.pad);
+    const positions: number[] = [];
+    const actions: number[] = [];
+    sequences.forEach((s, b) => {
+      flat.set(s.tokens, b * T);
+      for (let j = 0; j < s.count; j++) {
+        positions.push(b * T + s.start + j);
+        actions.push(s.tokens[s.start + j + 1]!);
+      }
+    });
+    const logp = tf.tidy(() => {
+      const h = forward(model.trunk("policy")!, model.shape, tf.tensor2d(flat, [B, T], "int32")).hidden; // [B·T, D]
+      const logits = model.policyLogits(tf.gather(h, tf.tensor1d(positions, "int32"))); // [N, V]
+      return selectAt(tf.logSoftmax(logits), tf.tensor1d(actions, "int32")); // [N]
+    });
+    const values = logp.dataSync();
+    logp.dispose();
+    let offset = 0;
+    for (const s of sequences) {
+      let sum = 0;
+      for (let j = 0; j < s.count; j++) sum += values[offset + j]!;
+      out.push({ logProb: sum, tokens: s.count });
+      offset += s.count;
+    }
+  }
+  return out;
+}

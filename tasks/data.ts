@@ -3,10 +3,12 @@
  * @module
  */
 import { runMain, UsageError } from "../ilql/cli.ts";
+import { TOXICITY_DATA_HELP, toxicityData } from "./toxicity/data.ts";
 import { WORDLE_DATA_HELP, wordleData } from "./wordle/cli.ts";
 
 const COMMANDS: Record<string, { help: string; run: (args: string[]) => Promise<string> }> = {
   wordle: { help: WORDLE_DATA_HELP, run: wordleData },
+  toxicity: { help: TOXICITY_DATA_HELP, run: toxicityData },
 };
 
 async function main() {

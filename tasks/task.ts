@@ -27,6 +27,14 @@ export interface LanguageEnv {
 /** Something that answers a batch of dialogue histories with one utterance each. */
 export type BatchPolicy = (histories: readonly Segment[][]) => string[];
 
+/** A batched policy that also reports each utterance's log-probability under the distribution it came from. */
+export type ScoredPolicy = (histories: readonly Segment[][]) => Array<{ text: string; logProb: number }>;
+
+/** The texts of a scored policy. */
+export function textsOf(policy: ScoredPolicy): BatchPolicy {
+  return (histories) => policy(histories).map((u) => u.text);
+}
+
 /** One played episode. */
 export interface Rollout {
   segments: Segment[];

@@ -53,11 +53,13 @@ Deno.test("ILQL's greedy policy beats behaviour cloning on a task that needs sti
   }
 });
 
-Deno.test("single-step and MC-return values also improve on behaviour cloning's stitch policy", async () => {
-  // both presets learn values of the data's own continuations; on stitch those already rank "up" over "dn" and
-  // "ok" over "no", so one step of value-guided improvement reaches the optimum that BC (−1) misses
-  for (const name of ["single-step", "mc-returns"]) {
-    const config = ilqlRunConfig({ ...common, ilql: { polyak: 0.1, ...ALGORITHMS[name]!.preset.ilql } });
+Deno.test("single-step, MC-return and CQL values also improve on behaviour cloning's stitch policy", async () => {
+  // single-step and MC learn values of the data's own continuations; on stitch those already rank "up" over "dn"
+  // and "ok" over "no", so one step of value-guided improvement reaches the optimum that BC (−1) misses. CQL's max
+  // backup needs its conservative term (default weight 0.1): at weight 0 it chases unseen tokens ("nop")
+  for (const name of ["single-step", "mc-returns", "cql"]) {
+    const { preset, defaults } = ALGORITHMS[name]!;
+    const config = ilqlRunConfig({ ...common, ilql: { polyak: 0.1, ...defaults?.ilql, ...preset.ilql } });
     const run = await trainIlql(data, STITCH_TOKENIZER, config);
     const result = greedyReturn(textPolicy(run.state.model, STITCH_TOKENIZER, { ...config.decode, beta: 16 }));
     assert.deepEqual(result, { ret: 0, actions: ["up", "ok"] }, name);

@@ -1,0 +1,101 @@
+/**
+ * What an algorithm is to the harness: a preset of the one ILQL update and its decoding (BC, filtered BC,
+ * single-step, MC returns, Decision Transformer, token-level CQL, ILQL itself), or, for online algorithms, its own
+ * trainer that plays a task's environments (PPO). Every algorithm shares one run config, the model, the trainer
+ * loop and the decoding of `ilql/`.
+ * @module
+ */
+import { resolveSections, type SectionsOf } from "../ilql/config.ts";
+import { episodeReturn, filterEpisodes } from "../ilql/data.ts";
+import type { DecodeConfig } from "../ilql/decode.ts";
+import type { Episode } from "../ilql/episode.ts";
+import type { IlqlModel } from "../ilql/model.ts";
+import { ILQL_RUN_SECTIONS, trainIlql } from "../ilql/run.ts";
+import type { Tokenizer } from "../ilql/tokenizer.ts";
+import type { LogRecord } from "../ilql/trainer.ts";
+import type { LanguageEnv } from "../tasks/task.ts";
+import { PPO_SPEC } from "./ppo.ts";
+
+/** The config sections of every run: the ILQL run's plus the online PPO section. */
+export const RUN_SECTIONS = { ...ILQL_RUN_SECTIONS, ppo: PPO_SPEC };
+
+/** A resolved run config. */
+export type RunConfig = SectionsOf<typeof RUN_SECTIONS>;
+
+/** Config overrides per section, e.g. `{ model: { width: 64 } }`. */
+export type Overrides = Record<string, Record<string, unknown>>;
+
+/** Resolves a run config from per-section overrides (unknown keys and wrong types throw). */
+export function runConfig(overrides: Overrides = {}): RunConfig {
+  return resolveSections(RUN_SECTIONS, overrides);
+}
+
+/** What a trainer needs. Tasks stay behind the `LanguageEnv` boundary: an algorithm never sees a task's rules. */
+export interface TrainRequest {
+  episodes: readonly Episode[];
+  tokenizer: Tokenizer;
+  config: RunConfig;
+  /** `count` fresh environments of the task, seeded (online algorithms only); absent when the task has none. */
+  environments?: (count: number, seed: number) => LanguageEnv[];
+  /** Where the final checkpoint goes. */
+  checkpointPath?: string;
+  onLog?: (record: LogRecord) => void;
+  /** Names the data source in error messages. */
+  source?: string;
+}
+
+/** A trained policy, the decoding to evaluate it with, and its training history. */
+export interface Trained {
+  model: IlqlModel;
+  decode: DecodeConfig;
+  history: LogRecord[];
+  /** Frees the model, its optimizer and anything else the trainer kept. */
+  dispose(): void;
+}
+
+/** Trains an algorithm from a request. */
+export type Trainer = (request: TrainRequest) => Promise<Trained>;
+
+/** A registered algorithm. */
+export interface AlgorithmDefinition {
+  description: string;
+  /** Overrides that define the algorithm; they win over task, suite and command-line settings. */
+  preset: Overrides;
+  /** The algorithm's own defaults for settings a user may change (`--set`, `--sweep`). */
+  defaults?: Overrides;
+  /** Its own trainer (online algorithms); offline presets use {@link trainOffline}. */
+  train?: Trainer;
+}
+
+/**
+ * The decoding a trained model is evaluated with: a return-conditioned model without a chosen target return is
+ * conditioned on the best return of the episodes it trained on.
+ */
+export function evaluationDecode(config: RunConfig, episodes: readonly Episode[]): DecodeConfig {
+  if (!config.model.returnConditioned || config.decode.targetReturn !== null) return config.decode;
+  const best = Math.max(...filterEpisodes(episodes, config.data).map(episodeReturn));
+  return { ...config.decode, targetReturn: best };
+}
+
+/** The offline trainer of every preset: the ILQL update on the task's episodes. */
+export const trainOffline: Trainer = async (request) => {
+  const { state, history } = await trainIlql(request.episodes, request.tokenizer, request.config, {
+    ...(request.checkpointPath !== undefined ? { checkpointPath: request.checkpointPath } : {}),
+    ...(request.onLog !== undefined ? { onLog: request.onLog } : {}),
+    ...(request.source !== undefined ? { source: request.source } : {}),
+  });
+  return {
+    model: state.model,
+    decode: evaluationDecode(request.config, request.episodes),
+    history,
+    dispose() {
+      state.optimizer.dispose();
+      state.model.dispose();
+    },
+  };
+};
+
+/** Trains any registered algorithm: its own trainer, or the offline one. */
+export function trainAlgorithm(algorithm: AlgorithmDefinition, request: TrainRequest): Promise<Trained> {
+  return (algorithm.train ?? trainOffline)(request);
+}
