@@ -73,11 +73,13 @@ Deno.test("defaultsOf() of the real ILQL and model specs matches their documente
     awacBeta: 0,
     polyak: 0.005,
     mcReturns: false,
+    backup: "value",
     stopOnNonFinite: true,
   });
   const model = defaultsOf(MODEL_SPEC);
   assert.equal(model.layout, "separate");
   assert.equal(model.context, 128);
+  assert.equal(model.returnConditioned, false);
   assert.deepEqual(Object.keys(model), Object.keys(MODEL_SPEC));
   // every default passes its own check
   for (const spec of [ILQL_SPEC, MODEL_SPEC, TRAIN]) {
