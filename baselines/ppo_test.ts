@@ -101,7 +101,7 @@ const tinyConfig = (iterations: number) =>
     model: { width: 16, layers: 1, heads: 2, context: 12, dropout: 0 },
     train: { steps: 0, seed: 3 },
     decode: { maxTokens: 4 },
-    ppo: { iterations, episodes: 32, minibatch: 8, epochs: 2, lr: 3e-3, klWeight: 0, valueWarmup: 0 },
+    ppo: { iterations, episodes: 32, minibatch: 8, epochs: 2, lr: 1e-3, klWeight: 0, valueWarmup: 0 },
   });
 const unused: Episode[] = [{
   segments: [{ kind: "state", text: "hg" }, { kind: "action", text: "b", reward: 0 }],
