@@ -22,16 +22,12 @@ export interface UtteranceValues {
   v: number[];
 }
 
-/**
- * Q values of `utterance` said after `history`, for each item (computed in one batch, evaluation mode).
- * @throws when a sequence is longer than the model's context
- */
-export function utteranceValues(
+/** Items serialised into one padded batch, with the flat position and token of every action token. */
+function utteranceBatch(
   model: IlqlModel,
   tokenizer: Tokenizer,
   items: ReadonlyArray<{ history: readonly Segment[]; utterance: string }>,
-): UtteranceValues[] {
-  if (items.length === 0) return [];
+) {
   const sequences = items.map(({ history, utterance }) => {
     const prefix = encodeSegments(history, tokenizer);
     const action = [...tokenizer.encode(utterance), tokenizer.special.eoa];
@@ -39,8 +35,8 @@ export function utteranceValues(
   });
   const B = sequences.length;
   const T = Math.max(...sequences.map((s) => s.tokens.length));
-  if (T > model.shape.context) {
-    throw new Error(`sequence of ${T} tokens exceeds the model context of ${model.shape.context}`);
+  if (T > model.tokenContext) {
+    throw new Error(`sequence of ${T} tokens exceeds the model context of ${model.tokenContext}`);
   }
   const flat = new Int32Array(B * T).fill(tokenizer.special.pad);
   const positions: number[] = [];
@@ -52,6 +48,20 @@ export function utteranceValues(
       actions.push(s.tokens[s.start + j + 1]!);
     }
   });
+  return { counts: sequences.map((s) => s.count), flat, B, T, positions, actions };
+}
+
+/**
+ * Q values of `utterance` said after `history`, for each item (computed in one batch, evaluation mode).
+ * @throws when a sequence is longer than the model's context
+ */
+export function utteranceValues(
+  model: IlqlModel,
+  tokenizer: Tokenizer,
+  items: ReadonlyArray<{ history: readonly Segment[]; utterance: string }>,
+): UtteranceValues[] {
+  if (items.length === 0) return [];
+  const { counts, flat, B, T, positions, actions } = utteranceBatch(model, tokenizer, items);
   const out = tf.tidy(() => {
     const tokens = tf.tensor2d(flat, [B, T], "int32");
     const index = tf.tensor1d(positions, "int32");
@@ -72,10 +82,10 @@ export function utteranceValues(
   const values = out.arraySync() as number[][];
   out.dispose();
   let offset = 0;
-  return sequences.map((s) => {
-    const slice = (row: number[]) => row.slice(offset, offset + s.count);
+  return counts.map((count) => {
+    const slice = (row: number[]) => row.slice(offset, offset + count);
     const result = { qBar: slice(values[0]!), q: slice(values[1]!), v: slice(values[2]!) };
-    offset += s.count;
+    offset += count;
     return result;
   });
 }
@@ -101,27 +111,11 @@ export function utteranceLogProbs(
 ): UtteranceLogProb[] {
   const out: UtteranceLogProb[] = [];
   for (let start = 0; start < items.length; start += batchSize) {
-    const chunk = items.slice(start, start + batchSize);
-    const sequences = chunk.map(({ history, utterance }) => {
-      const prefix = encodeSegments(history, tokenizer);
-      const action = [...tokenizer.encode(utterance), tokenizer.special.eoa];
-      return { tokens: [...prefix, ...action], start: prefix.length - 1, count: action.length };
-    });
-    const B = sequences.length;
-    const T = Math.max(...sequences.map((s) => s.tokens.length));
-    if (T > model.tokenContext) {
-      throw new Error(`sequence of ${T} tokens exceeds the model context of ${model.tokenContext}`);
-    }
-    const flat = new Int32Array(B * T).fill(tokenizer.special.pad);
-    const positions: number[] = [];
-    const actions: number[] = [];
-    sequences.forEach((s, b) => {
-      flat.set(s.tokens, b * T);
-      for (let j = 0; j < s.count; j++) {
-        positions.push(b * T + s.start + j);
-        actions.push(s.tokens[s.start + j + 1]!);
-      }
-    });
+    const { counts, flat, B, T, positions, actions } = utteranceBatch(
+      model,
+      tokenizer,
+      items.slice(start, start + batchSize),
+    );
     const logp = tf.tidy(() => {
       const h = forward(model.trunk("policy")!, model.shape, tf.tensor2d(flat, [B, T], "int32")).hidden; // [B·T, D]
       const logits = model.policyLogits(tf.gather(h, tf.tensor1d(positions, "int32"))); // [N, V]
@@ -130,11 +124,11 @@ export function utteranceLogProbs(
     const values = logp.dataSync();
     logp.dispose();
     let offset = 0;
-    for (const s of sequences) {
+    for (const count of counts) {
       let sum = 0;
-      for (let j = 0; j < s.count; j++) sum += values[offset + j]!;
-      out.push({ logProb: sum, tokens: s.count });
-      offset += s.count;
+      for (let j = 0; j < count; j++) sum += values[offset + j]!;
+      out.push({ logProb: sum, tokens: count });
+      offset += count;
     }
   }
   return out;
