@@ -8,15 +8,18 @@ import { initBackend } from "../ilql/backend.ts";
 import { BACKEND_FLAGS, BACKEND_HELP, backendOptions, parseCommandLine, runMain, UsageError } from "../ilql/cli.ts";
 import { writeFileAtomic } from "../ilql/safetensors.ts";
 import { runSuite } from "../eval/bench.ts";
-import { TASKS, toxicity, upvoteClassifier } from "../eval/registry.ts";
+import { ALGORITHMS, TASKS, toxicity, upvoteClassifier } from "../eval/registry.ts";
 import { bootstrapMean, meanSe, normalizedScore } from "../eval/stats.ts";
 import { readRecords, type RunRecord } from "../eval/store.ts";
+import { type SpeedRow, speedTable, trainingSpeed } from "../eval/speed.ts";
 import { expandSuite, SUITES } from "../eval/suite.ts";
 
-const HELP = `deno task results:toxicity [--algos a,b] [--seeds 0,1,2] [--no-run] [--backend …] [--blas …] [--threads N]
+const HELP = `deno task results:toxicity [--algos a,b] [--seeds 0,1,2] [--no-run] [--no-speed] [--backend …] [--blas …]
+  [--threads N]
 
-Runs the toxicity suites (finished runs in results/toxicity*/ are kept, so rerunning resumes) and writes
-results/toxicity.md. --no-run only rewrites the summary from the records there.
+Runs the toxicity suites (finished runs in results/toxicity*/ are kept, so rerunning resumes), times each algorithm
+alone, and writes results/toxicity.md. --no-run only rewrites the summary from the records there (without the
+speed table); --no-speed skips the timing.
 
 ${BACKEND_HELP}`;
 
@@ -28,6 +31,7 @@ async function main() {
     algos: { type: "string" },
     seeds: { type: "string" },
     "no-run": { type: "boolean", default: false },
+    "no-speed": { type: "boolean", default: false },
     ...BACKEND_FLAGS,
     help: { type: "boolean", default: false },
   }, {});
@@ -48,12 +52,22 @@ async function main() {
     await runSuite(runs, OUT);
     await runSuite(betaRuns, BETA_OUT);
   }
+  // training speed, each algorithm alone on the lexicon-reward task with the suite's config
+  const speed: SpeedRow[] = [];
+  if (!values["no-speed"] && !values["no-run"]) {
+    const task = TASKS.toxicity!;
+    const episodes = task.dataset(undefined, 0);
+    for (const run of expandSuite(SUITES.toxicity!, { tasks: ["toxicity"], seeds: [0] })) {
+      speed.push(await trainingSpeed(run.algorithm, run.config, episodes, task.tokenizer, task.environments));
+      console.log(`speed ${run.algorithm}: ${JSON.stringify(speed.at(-1))}`);
+    }
+  }
   // the upvotes task's judge: held-out accuracy against always answering the majority label
   const { set } = toxicity();
   const held = set.splits.eval.map((i) => set.threads[i]!);
   const positive = held.filter((t) => t.score > 0).length / held.length;
   const judge = { accuracy: upvoteClassifier().accuracy(held), majority: Math.max(positive, 1 - positive) };
-  await writeFileAtomic(`${OUT}.md`, summary(readRecords(OUT), readRecords(BETA_OUT), judge));
+  await writeFileAtomic(`${OUT}.md`, summary(readRecords(OUT), readRecords(BETA_OUT), judge, speed));
   console.log(`wrote ${OUT}.md`);
 }
 
@@ -63,6 +77,7 @@ function summary(
   records: RunRecord[],
   betaRecords: RunRecord[],
   judge: { accuracy: number; majority: number },
+  speed: readonly SpeedRow[],
 ): string {
   const tasks = Object.keys(SUITES.toxicity!.tasks);
   const lines = [
@@ -83,7 +98,7 @@ function summary(
   for (const task of tasks) {
     const rs = records.filter((r) => r.spec.task === task);
     if (rs.length === 0) continue;
-    const algorithms = [...new Set(rs.map((r) => r.spec.algorithm))];
+    const algorithms = Object.keys(ALGORITHMS).filter((a) => rs.some((r) => r.spec.algorithm === a));
     const first = rs[0]!;
     const anchors = { ...first.anchors, datasetAverage: first.datasetReturn };
     lines.push(
@@ -136,15 +151,12 @@ function summary(
       ]),
     );
   }
-  const speeds = [...new Set(records.map((r) => r.spec.algorithm))].map((a) => {
-    const rs = records.filter((r) => r.spec.algorithm === a);
-    return `${a} ${f(meanSe(rs.map((r) => r.spec.config.train.steps / r.provenance.trainSeconds)).mean, 1)}`;
-  });
-  if (speeds.length > 0) {
+  if (speed.length > 0) {
     lines.push(
       "",
-      `Training speed (steps/s, mean over runs; ${records[0]!.provenance.backend}): ${speeds.join(", ")}.`,
-      "PPO's figure counts its BC steps only; its online iterations are in its wall time.",
+      `## Training speed (the toxicity task, each algorithm alone, steps 50 → 250 of a fresh run; batch 32)`,
+      "",
+      ...speedTable(speed),
     );
   }
   lines.push("");

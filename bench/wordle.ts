@@ -6,7 +6,8 @@
  * (default runs/wordle), so an interrupted regeneration resumes where it stopped.
  * @module
  */
-import { datasetReturn, filterEpisodes } from "../ilql/data.ts";
+import { datasetReturn } from "../ilql/data.ts";
+import { type SpeedRow, speedTable, trainingSpeed } from "../eval/speed.ts";
 import { initBackend } from "../ilql/backend.ts";
 import { BACKEND_FLAGS, BACKEND_HELP, backendOptions, parseCommandLine, runMain, UsageError } from "../ilql/cli.ts";
 import { textPolicy } from "../ilql/decode.ts";
@@ -16,7 +17,6 @@ import { improveWithPpo } from "../baselines/ppo.ts";
 import { ALGORITHMS, TASKS } from "../eval/registry.ts";
 import { loadCheckpoint } from "../ilql/checkpoint.ts";
 import type { LogRecord } from "../ilql/trainer.ts";
-import { encodeEpisode } from "../ilql/episode.ts";
 import { writeFileAtomic } from "../ilql/safetensors.ts";
 import { utteranceValues } from "../ilql/values.ts";
 import { bootstrapMean, meanSe, normalizedScore } from "../eval/stats.ts";
@@ -64,16 +64,6 @@ const TABLE: Record<string, string[]> = {
 const VALUE_BASED = new Set(["single-step", "mc-returns", "cql", "ilql"]);
 /** Target returns of the Decision Transformer sweep (Wordle returns lie in [−6, 0]). */
 const DT_TARGETS = [-6, -5, -4, -3, -2, -1, 0];
-
-/** Training speed of one algorithm on the Wordle preset. */
-interface SpeedRow {
-  algo: string;
-  stepsPerSecond: number;
-  /** Real (non-padding) tokens per second of training sequences. */
-  tokensPerSecond: number;
-  /** Online PPO: seconds per iteration (play 64 games, then 4 epochs of minibatch steps). */
-  secondsPerIteration: number;
-}
 
 interface RunRecord {
   dataset: string;
@@ -286,37 +276,9 @@ async function main() {
   async function measureSpeed(): Promise<SpeedRow[]> {
     const rows: SpeedRow[] = [];
     for (const algo of [...new Set(datasets.flatMap((d) => TABLE[d]!.filter((a) => algos.includes(a))))]) {
-      const online = algo === "ppo";
-      const config = configFor(algo, 0);
-      const timed = runConfig({
-        ...config,
-        train: { ...config.train, steps: online ? 0 : 250, logEvery: 50 },
-        ppo: { ...config.ppo, iterations: 6, valueWarmup: 0 },
-      });
-      const stamps: number[] = [];
-      const trained = await trainAlgorithm(ALGORITHMS[algo]!, {
-        episodes: data.mixed!,
-        tokenizer: WORDLE_TOKENIZER,
-        config: timed,
-        environments: TASKS.wordle!.environments!,
-        onLog: () => stamps.push(performance.now()),
-      });
-      trained.dispose();
-      const kept = filterEpisodes(data.mixed!, timed.data);
-      const meanTokens = kept.reduce((n, e) =>
-        n + encodeEpisode(e, WORDLE_TOKENIZER, { context: timed.model.context }).tokens.length, 0) / kept.length;
-      if (online) {
-        const seconds = (stamps[stamps.length - 1]! - stamps[0]!) / 1000 / (stamps.length - 1);
-        rows.push({ algo, stepsPerSecond: NaN, tokensPerSecond: NaN, secondsPerIteration: seconds });
-      } else {
-        const stepsPerSecond = 200 / ((stamps[stamps.length - 1]! - stamps[0]!) / 1000); // steps 50 → 250
-        rows.push({
-          algo,
-          stepsPerSecond,
-          tokensPerSecond: stepsPerSecond * timed.train.batchSize * meanTokens,
-          secondsPerIteration: NaN,
-        });
-      }
+      rows.push(
+        await trainingSpeed(algo, configFor(algo, 0), data.mixed!, WORDLE_TOKENIZER, TASKS.wordle!.environments!),
+      );
       console.log(`speed ${algo}: ${JSON.stringify(rows[rows.length - 1])}`);
     }
     return rows;
@@ -531,13 +493,7 @@ function markdown(
       "",
       `## Training speed (${backendSummary}, each algorithm alone, steps 50 → 250 of a fresh run; batch 32)`,
       "",
-      "| algorithm | steps/s | tokens/s (real tokens) | s per PPO iteration |",
-      "|---|---:|---:|---:|",
-      ...speed.map((row) =>
-        `| ${row.algo} | ${f(row.stepsPerSecond, 1)} | ${f(row.tokensPerSecond, 0)} | ${
-          f(row.secondsPerIteration, 2)
-        } |`
-      ),
+      ...speedTable(speed),
     );
   }
   lines.push("");

@@ -33,7 +33,7 @@ export interface Suite {
 /** The declared suites. */
 export const SUITES: Record<string, Suite> = {
   quick: {
-    description: "every algorithm on every task, small budgets, one seed (about 4 minutes on 2 cores)",
+    description: "every algorithm on stitch and Wordle, small budgets, one seed (about 10 minutes on 2 cores)",
     tasks: {
       stitch: { evalEpisodes: 16, config: {} },
       wordle: { datasetSize: 4000, evalEpisodes: 256, config: { train: { steps: 800 } } },
@@ -63,6 +63,7 @@ export const SUITES: Record<string, Suite> = {
     tasks: {
       toxicity: { evalEpisodes: 1024, config: { train: { steps: 600 } } },
       "toxicity-noised": { evalEpisodes: 1024, config: { train: { steps: 600 } } },
+      "toxicity-upvotes": { evalEpisodes: 1024, config: { train: { steps: 600 } } },
     },
     algorithms: ["ilql"],
     seeds: [0],
