@@ -24,6 +24,12 @@ speed table); --no-speed skips the timing.
 ${BACKEND_HELP}`;
 
 const OUT = "results/toxicity";
+
+function seedOf(text: string): number {
+  const n = Number(text);
+  if (text.trim() === "" || !Number.isInteger(n)) throw new Error(`--seeds must be integers, got '${text}'`);
+  return n;
+}
 const BETA_OUT = "results/toxicity-beta";
 
 async function main() {
@@ -41,7 +47,7 @@ async function main() {
     try {
       runs = expandSuite(SUITES.toxicity!, {
         ...(values.algos ? { algorithms: values.algos.split(",") } : {}),
-        ...(values.seeds ? { seeds: values.seeds.split(",").map(Number) } : {}),
+        ...(values.seeds ? { seeds: values.seeds.split(",").map(seedOf) } : {}),
       });
       betaRuns = expandSuite(SUITES["toxicity-beta"]!);
     } catch (e) {
