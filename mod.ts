@@ -141,3 +141,18 @@ export { csvTable, groupResults, markdownTable, type ResultGroup } from "./eval/
 export { type ChartSpec, chartSpecs, renderPng } from "./eval/plots.ts";
 export { writeReport } from "./eval/report.ts";
 export { bootstrapMean, iqm, meanSe, normalizedScore } from "./eval/stats.ts";
+export {
+  loadRedditFolder,
+  loadThreads,
+  parseRedditCsv,
+  parseThreadsJsonl,
+  type Splits,
+  type Thread,
+  type ThreadSet,
+} from "./tasks/toxicity/threads.ts";
+export { syntheticThreadSet, threadEpisodes, threadTokenizer } from "./tasks/toxicity/data.ts";
+export { RemappedBpeTokenizer } from "./tasks/toxicity/tokenizer.ts";
+export { noisedToxicityReward, toxicityLevel, toxicityReward, upvotesReward } from "./tasks/toxicity/reward.ts";
+export { ReplyClassifier, trainReplyClassifier } from "./tasks/toxicity/reward_model.ts";
+export { hfReward } from "./tasks/toxicity/hf.ts";
+export { evaluateReplies, ReplyEnv, type ReplyEvalOptions, type ReplyReward } from "./tasks/toxicity/task.ts";
