@@ -25,6 +25,15 @@ export type RunConfig = SectionsOf<typeof RUN_SECTIONS>;
 /** Config overrides per section, e.g. `{ model: { width: 64 } }`. */
 export type Overrides = Record<string, Record<string, unknown>>;
 
+/** Layers of overrides merged section by section, later layers winning key by key. */
+export function mergeOverrides(...layers: Overrides[]): Overrides {
+  const out: Overrides = {};
+  for (const layer of layers) {
+    for (const [section, kv] of Object.entries(layer)) out[section] = { ...out[section], ...kv };
+  }
+  return out;
+}
+
 /** Resolves a run config from per-section overrides (unknown keys and wrong types throw). */
 export function runConfig(overrides: Overrides = {}): RunConfig {
   return resolveSections(RUN_SECTIONS, overrides);

@@ -12,7 +12,14 @@ import { initBackend } from "../ilql/backend.ts";
 import { BACKEND_FLAGS, BACKEND_HELP, backendOptions, parseCommandLine, runMain, UsageError } from "../ilql/cli.ts";
 import { textPolicy } from "../ilql/decode.ts";
 import { Prng } from "../ilql/prng.ts";
-import { RUN_SECTIONS, type RunConfig, runConfig, trainAlgorithm, type Trained } from "../baselines/algorithm.ts";
+import {
+  mergeOverrides,
+  RUN_SECTIONS,
+  type RunConfig,
+  runConfig,
+  trainAlgorithm,
+  type Trained,
+} from "../baselines/algorithm.ts";
 import { improveWithPpo } from "../baselines/ppo.ts";
 import { ALGORITHMS, TASKS } from "../eval/registry.ts";
 import { loadCheckpoint } from "../ilql/checkpoint.ts";
@@ -123,12 +130,9 @@ async function main() {
   for (const [section, kv] of Object.entries(overrides)) base[section] = { ...base[section], ...kv };
   const configFor = (algo: string, seed: number) => {
     const { defaults = {}, preset } = ALGORITHMS[algo]!;
-    const merged: Record<string, Record<string, unknown>> = {};
-    for (const layer of [defaults, base, preset, { train: { seed } }]) {
-      for (const [section, kv] of Object.entries(layer)) merged[section] = { ...merged[section], ...kv };
-    }
-    return runConfig(merged);
+    return runConfig(mergeOverrides(defaults, base, preset, { train: { seed } }));
   };
+
   configFor("ilql", 0); // a bad override fails here, before anything runs
 
   const backend = await initBackend(backendOptions(values));

@@ -4,7 +4,13 @@
  * nothing about tasks.
  * @module
  */
-import { type AlgorithmDefinition, type Overrides, runConfig, trainOffline } from "../baselines/algorithm.ts";
+import {
+  type AlgorithmDefinition,
+  mergeOverrides,
+  type Overrides,
+  runConfig,
+  trainOffline,
+} from "../baselines/algorithm.ts";
 import { BC, FILTERED_BC } from "../baselines/bc.ts";
 import { CQL } from "../baselines/cql.ts";
 import { DECISION_TRANSFORMER } from "../baselines/decision_transformer.ts";
@@ -157,7 +163,7 @@ let referenceModel: IlqlModel | null = null;
  */
 async function toxicityReference(): Promise<IlqlModel> {
   if (referenceModel === null) {
-    const config = runConfig({ ...TOXICITY_DEFAULTS, ...BC.preset, train: { ...TOXICITY_DEFAULTS.train, seed: 0 } });
+    const config = runConfig(mergeOverrides(TOXICITY_DEFAULTS, BC.preset, { train: { seed: 0 } }));
     const trained = await trainOffline({
       episodes: threadEpisodes(toxicity().set, "toxicity"),
       tokenizer: toxicity().tokenizer,
@@ -170,14 +176,15 @@ async function toxicityReference(): Promise<IlqlModel> {
 
 /** A toxicity task: its reward for the offline data, and the one that scores generated replies. */
 function toxicityTask(reward: "toxicity" | "noised" | "upvotes", description: string): TaskDefinition {
-  const scorer = (prng: Prng) => (parent: string, reply: string): number =>
+  // the reward of generated replies, a batch at a time (the classifier scores a batch in one pass)
+  const scoreReplies = (prng: Prng): (items: ReadonlyArray<{ parent: string; reply: string }>) => number[] => (items) =>
     reward === "toxicity"
-      ? toxicityReward(reply)
+      ? items.map((i) => toxicityReward(i.reply))
       : reward === "noised"
-      ? noisedToxicityReward(reply, prng)
-      : upvoteClassifier().predict([{ parent, comment: reply }])[0]! >= 0.5
-      ? 10
-      : 0;
+      ? items.map((i) => noisedToxicityReward(i.reply, prng))
+      : upvoteClassifier().predict(items.map((i) => ({ parent: i.parent, comment: i.reply }))).map((p) =>
+        p >= 0.5 ? 10 : 0
+      );
   return {
     description,
     get tokenizer() {
@@ -188,21 +195,19 @@ function toxicityTask(reward: "toxicity" | "noised" | "upvotes", description: st
       const { set } = toxicity();
       const parents = set.splits.train.map((i) => set.threads[i]!.parent);
       const prng = new Prng(seed);
-      return Array.from({ length: count }, () => new ReplyEnv(parents, scorer(prng.fork()), prng.fork()));
+      return Array.from({ length: count }, () => {
+        const score = scoreReplies(prng.fork());
+        return new ReplyEnv(parents, (parent, reply) => score([{ parent, reply }])[0]!, prng.fork());
+      });
     },
     evaluate: async (policy, episodes, seed) => {
       const prng = new Prng(seed);
-      const score = scorer(prng.fork());
+      const reward = scoreReplies(prng.fork());
       const reference = await toxicityReference();
       const result = await evaluateReplies(policy, {
         threads: toxicity().set,
         parents: episodes,
-        reward: (items) =>
-          reward === "upvotes"
-            ? upvoteClassifier().predict(items.map((i) => ({ parent: i.parent, comment: i.reply }))).map((p) =>
-              p >= 0.5 ? 10 : 0
-            )
-            : items.map((i) => score(i.parent, i.reply)),
+        reward,
         reference: (items) => utteranceLogProbs(reference, toxicity().tokenizer, items),
       }, prng);
       return { returns: result.returns, metrics: result.metrics };

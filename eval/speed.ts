@@ -7,6 +7,7 @@
 import { type RunConfig, runConfig, trainAlgorithm } from "../baselines/algorithm.ts";
 import { filterEpisodes } from "../ilql/data.ts";
 import { encodeEpisode, type Episode } from "../ilql/episode.ts";
+import { tokenContextOf } from "../ilql/model.ts";
 import type { Tokenizer } from "../ilql/tokenizer.ts";
 import type { LanguageEnv } from "../tasks/task.ts";
 import { ALGORITHMS } from "./registry.ts";
@@ -51,7 +52,7 @@ export async function trainingSpeed(
   const seconds = (stamps[stamps.length - 1]! - stamps[0]!) / 1000;
   if (online) return { algo, stepsPerSecond: NaN, tokensPerSecond: NaN, secondsPerIteration: seconds / 5 };
   const kept = filterEpisodes(episodes, timed.data);
-  const context = timed.model.context - (timed.model.returnConditioned ? 1 : 0);
+  const context = tokenContextOf(timed.model);
   const meanTokens = kept.reduce((n, e) => n + encodeEpisode(e, tokenizer, { context }).tokens.length, 0) / kept.length;
   const stepsPerSecond = 200 / seconds;
   return {

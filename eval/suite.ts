@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { parseOverrides } from "../ilql/config.ts";
-import { type Overrides, RUN_SECTIONS, type RunConfig, runConfig } from "../baselines/algorithm.ts";
+import { mergeOverrides, type Overrides, RUN_SECTIONS, type RunConfig, runConfig } from "../baselines/algorithm.ts";
 import { ALGORITHMS, TASKS } from "./registry.ts";
 
 /** A task's budget within a suite. */
@@ -147,14 +147,6 @@ export function parseSweep(text: string): Sweep {
   return { key, values };
 }
 
-function merge(...layers: Overrides[]): Overrides {
-  const out: Overrides = {};
-  for (const layer of layers) {
-    for (const [section, kv] of Object.entries(layer)) out[section] = { ...out[section], ...kv };
-  }
-  return out;
-}
-
 /** Canonical JSON: object keys sorted, so equal values hash equally. */
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
@@ -204,7 +196,7 @@ export function expandSuite(suite: Suite, options: ExpandOptions = {}): RunSpec[
         }
         for (const seed of seeds) {
           const config = runConfig(
-            merge(
+            mergeOverrides(
               TASKS[task]!.defaults,
               ALGORITHMS[algorithm]!.defaults ?? {},
               budget.config,

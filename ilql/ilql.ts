@@ -172,16 +172,17 @@ function lossTerms(
     const v = tf.reshape(applyHead(model.heads.v, hS), [B, K + 1]); // [B, K+1]
     const q1 = applyHead(model.heads.q1, hA); // [B·K, V]
     const q2 = applyHead(model.heads.q2, hA); // [B·K, V]
-    const targetQ = (index: tf.Tensor1D) => {
-      const hT = targetHidden === null ? stopGradient(tf.gather(h, index)) : tf.gather(targetHidden, index); // [N, D]
+    // min of the target Q heads at the rows `online` (gathered at `index` from h), read from the target trunk if any
+    const targetQ = (online: tf.Tensor, index: tf.Tensor1D) => {
+      const hT = targetHidden === null ? stopGradient(online) : tf.gather(targetHidden, index); // [N, D]
       return tf.minimum(applyHead(model.heads.targetQ1, hT), applyHead(model.heads.targetQ2, hT)); // [N, V]
     };
-    const qBar = stopGradient(tf.reshape(selectAt(targetQ(bt.actionIndex), bt.actions), [B, K])); // [B, K]
+    const qBar = stopGradient(tf.reshape(selectAt(targetQ(hA, bt.actionIndex), bt.actions), [B, K])); // [B, K]
     const vHere = tf.slice(v, [0, 0], [B, K]); // [B, K]
     // the value of the next state: V(s') (ILQL), or max over tokens of Q̄ at s' (CQL's max backup)
     const next = config.backup === "value"
       ? tf.slice(v, [0, 1], [B, K])
-      : tf.slice(tf.reshape(tf.max(targetQ(bt.stateIndex), -1), [B, K + 1]), [0, 1], [B, K]); // [B, K]
+      : tf.slice(tf.reshape(tf.max(targetQ(hS, bt.stateIndex), -1), [B, K + 1]), [0, 1], [B, K]); // [B, K]
     const target = tdTarget(bt.rewards, bt.nextTerminals, stopGradient(next), config.gamma); // [B, K]
     const q1a = tf.reshape(selectAt(q1, bt.actions), [B, K]); // [B, K]
     const q2a = tf.reshape(selectAt(q2, bt.actions), [B, K]); // [B, K]

@@ -35,6 +35,11 @@ export const MODEL_SPEC = {
 /** Model config record. */
 export type ModelConfig = ConfigOf<typeof MODEL_SPEC>;
 
+/** Positions the tokens may use: the context, less the return embedding's slot of a return-conditioned model. */
+export function tokenContextOf(config: ModelConfig): number {
+  return config.context - (config.returnConditioned ? 1 : 0);
+}
+
 /** Weights of a two-layer MLP head: Linear(d, hd) → ReLU → Linear(hd, out). */
 export interface HeadWeights {
   "fc.w": tf.Variable;
@@ -162,9 +167,9 @@ export class IlqlModel {
     return linear(tf.tensor2d(Float32Array.from(returns), [returns.length, 1]), e.w, e.b);
   }
 
-  /** Positions the tokens may use: the context, less the return embedding's slot. */
+  /** Positions the tokens may use ({@link tokenContextOf}). */
   get tokenContext(): number {
-    return this.config.context - (this.returnEmbedding === null ? 0 : 1);
+    return tokenContextOf(this.config);
   }
 
   /** The trunk a role reads, or null for the target role in the shared layout. */

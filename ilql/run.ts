@@ -9,7 +9,7 @@ import { DATA_SPEC, EpisodeSampler, filterEpisodes } from "./data.ts";
 import { DECODE_SPEC } from "./decode.ts";
 import { encodeEpisode, type Episode } from "./episode.ts";
 import { ILQL_SPEC, type IlqlState, ilqlUpdate, initIlqlState, makeOptimizer } from "./ilql.ts";
-import { IlqlModel, MODEL_SPEC } from "./model.ts";
+import { IlqlModel, MODEL_SPEC, tokenContextOf } from "./model.ts";
 import { OPTIM_SPEC } from "./optim.ts";
 import { Prng } from "./prng.ts";
 import type { Tokenizer } from "./tokenizer.ts";
@@ -54,8 +54,7 @@ export async function trainIlql(
 ): Promise<{ state: IlqlState; history: LogRecord[] }> {
   const encoded = filterEpisodes(episodes, config.data).map((e, i) =>
     encodeEpisode(e, tokenizer, {
-      // a return-conditioned model's return embedding takes one position
-      context: config.model.context - (config.model.returnConditioned ? 1 : 0),
+      context: tokenContextOf(config.model),
       where: `${options.source ?? "episode"} ${i}`,
     })
   );
