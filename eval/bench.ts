@@ -92,7 +92,7 @@ async function main() {
       ...(values.algos !== undefined ? { algorithms: list(values.algos, "algos")! } : {}),
       ...(seeds ? { seeds } : {}),
       set: parseSettings(values.set),
-      sweeps: values.sweep.map(parseSweep),
+      ...(values.sweep.length > 0 ? { sweeps: values.sweep.map(parseSweep) } : {}),
     });
   } catch (e) {
     throw new UsageError((e as Error).message);

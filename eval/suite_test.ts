@@ -123,6 +123,12 @@ Deno.test("presets: DT is BC on a return-conditioned model, CQL has the max back
   assert.equal(swept[0]!.config.ilql.cqlWeight, 1);
 });
 
+Deno.test("a suite's own sweeps expand unless --sweep replaces them", () => {
+  const beta = SUITES["toxicity-beta"]!;
+  assert.equal(expandSuite(beta).length, 3 * 7); // three tasks, seven β, one seed
+  assert.equal(expandSuite(beta, { sweeps: [parseSweep("decode.beta=1,2")] }).length, 3 * 2);
+});
+
 Deno.test("runs that differ only in decoding share one training key (a β sweep trains once per seed)", () => {
   const runs = expandSuite(SUITE, {
     tasks: ["stitch"],
