@@ -5,14 +5,15 @@
  * @module
  */
 import { initBackend } from "../ilql/backend.ts";
-import { BACKEND_FLAGS, BACKEND_HELP, backendOptions, parseCommandLine, runMain, UsageError } from "../ilql/cli.ts";
+import { BACKEND_HELP, backendOptions, parseCommandLine, runMain } from "../ilql/cli.ts";
 import { writeFileAtomic } from "../ilql/safetensors.ts";
 import { runSuite } from "../eval/bench.ts";
 import { ALGORITHMS, TASKS, toxicity, upvoteClassifier } from "../eval/registry.ts";
-import { bootstrapMean, meanSe, normalizedScore } from "../eval/stats.ts";
+import { meanSe, normalizedScore } from "../eval/stats.ts";
 import { readRecords, type RunRecord } from "../eval/store.ts";
 import { type SpeedRow, speedTable, trainingSpeed } from "../eval/speed.ts";
 import { expandSuite, SUITES } from "../eval/suite.ts";
+import { fixed as f, RESULTS_FLAGS, returnCells, suiteRuns } from "./results.ts";
 
 const HELP = `deno task results:toxicity [--algos a,b] [--seeds 0,1,2] [--no-run] [--no-speed] [--backend …] [--blas …]
   [--threads N]
@@ -25,34 +26,14 @@ ${BACKEND_HELP}`;
 
 const OUT = "results/toxicity";
 
-function seedOf(text: string): number {
-  const n = Number(text);
-  if (text.trim() === "" || !Number.isInteger(n)) throw new Error(`--seeds must be integers, got '${text}'`);
-  return n;
-}
 const BETA_OUT = "results/toxicity-beta";
 
 async function main() {
-  const { values } = parseCommandLine(Deno.args, {
-    algos: { type: "string" },
-    seeds: { type: "string" },
-    "no-run": { type: "boolean", default: false },
-    "no-speed": { type: "boolean", default: false },
-    ...BACKEND_FLAGS,
-    help: { type: "boolean", default: false },
-  }, {});
+  const { values } = parseCommandLine(Deno.args, RESULTS_FLAGS, {});
   if (values.help) return console.log(HELP);
   if (!values["no-run"]) {
-    let runs, betaRuns;
-    try {
-      runs = expandSuite(SUITES.toxicity!, {
-        ...(values.algos ? { algorithms: values.algos.split(",") } : {}),
-        ...(values.seeds ? { seeds: values.seeds.split(",").map(seedOf) } : {}),
-      });
-      betaRuns = expandSuite(SUITES["toxicity-beta"]!);
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
+    const runs = suiteRuns("toxicity", values);
+    const betaRuns = expandSuite(SUITES["toxicity-beta"]!);
     const backend = await initBackend(backendOptions(values));
     console.log(`backend: ${backend.summary}`);
     await runSuite(runs, OUT);
@@ -76,8 +57,6 @@ async function main() {
   await writeFileAtomic(`${OUT}.md`, summary(readRecords(OUT), readRecords(BETA_OUT), judge, speed));
   console.log(`wrote ${OUT}.md`);
 }
-
-const f = (x: number | undefined, d = 2) => (x === undefined || !Number.isFinite(x) ? "–" : x.toFixed(d));
 
 function summary(
   records: RunRecord[],
@@ -118,14 +97,14 @@ function summary(
     );
     for (const algorithm of algorithms) {
       const group = rs.filter((r) => r.spec.algorithm === algorithm).sort((a, b) => a.spec.seed - b.spec.seed);
-      const s = bootstrapMean(group.map((r) => r.eval.mean));
+      const cells = returnCells(group);
       const m = (name: string) => meanSe(group.map((r) => r.eval.metrics[name]!)).mean;
       lines.push(
-        `| ${algorithm} | ${group.map((r) => `${f(r.eval.mean)} ± ${f(r.eval.se)}`).join("; ")} | ${f(s.mean)} [${
-          f(s.low)
-        }, ${f(s.high)}] | ${f(normalizedScore(s.mean, anchors), 1)} | ${f(100 * m("toxic_rate"), 1)} % | ${
-          f(m("perplexity"))
-        } | ${f(m("distinct_1"), 3)} | ${f(m("distinct_2"), 3)} | ${f(m("mean_length"), 1)} | ${f(m("kl_from_bc"))} |`,
+        `| ${algorithm} | ${cells.perSeed} | ${cells.overSeeds} | ${f(normalizedScore(cells.mean, anchors), 1)} | ${
+          f(100 * m("toxic_rate"), 1)
+        } % | ${f(m("perplexity"))} | ${f(m("distinct_1"), 3)} | ${f(m("distinct_2"), 3)} | ${
+          f(m("mean_length"), 1)
+        } | ${f(m("kl_from_bc"))} |`,
       );
     }
   }

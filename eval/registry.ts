@@ -24,6 +24,11 @@ import { syntheticThreadSet, threadEpisodes, threadTokenizer } from "../tasks/to
 import { noisedToxicityReward, toxicityReward } from "../tasks/toxicity/reward.ts";
 import { type ReplyClassifier, trainReplyClassifier } from "../tasks/toxicity/reward_model.ts";
 import { evaluateReplies, ReplyEnv } from "../tasks/toxicity/task.ts";
+import { dialogueDataset, dialogueTokenizer } from "../tasks/dialogue/data.ts";
+import { evaluateDialogue } from "../tasks/dialogue/eval.ts";
+import { DialogueEnv, MAX_QUESTIONS } from "../tasks/dialogue/game.ts";
+import { GreedyQuestioner, questionerPolicy } from "../tasks/dialogue/questioners.ts";
+import { ANSWER_PENALTY, type DialogueReward } from "../tasks/dialogue/reward.ts";
 import type { ThreadSet } from "../tasks/toxicity/threads.ts";
 import { Prng } from "../ilql/prng.ts";
 import type { Tokenizer } from "../ilql/tokenizer.ts";
@@ -228,6 +233,59 @@ TASKS["toxicity-noised"] = toxicityTask(
 TASKS["toxicity-upvotes"] = toxicityTask(
   "upvotes",
   "reply so as to be upvoted: trained on the dataset's real scores (10 if positive), evaluated by a reply classifier",
+);
+
+// ---- dialogue ----
+
+/** Games in a dialogue task's offline dataset. */
+export const DIALOGUE_GAMES = 4000;
+const DIALOGUE_DEFAULTS: Overrides = {
+  model: { layout: "shared", width: 64, layers: 2, heads: 2, context: 240, dropout: 0 },
+  optim: { lr: 2e-3 },
+  ilql: { polyak: 0.05 },
+  train: { batchSize: 16, steps: 400 },
+  decode: { method: "sample", beta: 8, maxTokens: 16 },
+  ppo: { iterations: 6, episodes: 32 },
+};
+
+const dialogueCeilings = new Map<DialogueReward, number>();
+/** The hidden-country game under a reward variant. */
+function dialogueTask(reward: DialogueReward, description: string): TaskDefinition {
+  return {
+    description,
+    get tokenizer() {
+      return dialogueTokenizer();
+    },
+    dataset: (size, seed) => dialogueDataset(size ?? DIALOGUE_GAMES, new Prng(seed), { reward }),
+    environments: (count, seed) => {
+      const prng = new Prng(seed);
+      return Array.from({ length: count }, () => new DialogueEnv({ reward, prng: prng.fork() }));
+    },
+    evaluate: (policy, episodes, seed) => {
+      const r = evaluateDialogue(textsOf(policy), { reward, games: episodes, seed });
+      return { returns: r.returns, metrics: r.metrics };
+    },
+    anchors: () => {
+      if (!dialogueCeilings.has(reward)) {
+        const greedy = questionerPolicy(new GreedyQuestioner(), new Prng(1));
+        dialogueCeilings.set(reward, evaluateDialogue(greedy, { reward, games: 1024, seed: 0 }).return.mean);
+      }
+      // every question unsolved and penalised
+      const floor = -MAX_QUESTIONS * (1 + (reward === "standard" ? 0 : -ANSWER_PENALTY));
+      return { floor, ceiling: dialogueCeilings.get(reward)! };
+    },
+    defaults: DIALOGUE_DEFAULTS,
+  };
+}
+
+TASKS.dialogue = dialogueTask(
+  "standard",
+  "find the hidden country by asking questions (rule-based answerer; −1 a question, 0 the right guess, ≤ 20)",
+);
+TASKS["dialogue-yn"] = dialogueTask("yn", "as dialogue, plus −2 for each answer that is a bare yes or no");
+TASKS["dialogue-conservative"] = dialogueTask(
+  "conservative",
+  "as dialogue, plus −2 for each answer containing a hedge of the reference's list (yes, no, not, don't, …)",
 );
 
 /** The registered algorithms, by name (definitions in `baselines/`; ILQL is the core itself). */

@@ -69,6 +69,15 @@ export const SUITES: Record<string, Suite> = {
     seeds: [0],
     sweeps: [{ key: "decode.beta", values: [0, 1, 2, 4, 8, 16, 32] }],
   },
+  dialogue: {
+    description: "the hidden-country dialogue task's three reward variants, every algorithm, three seeds",
+    tasks: {
+      dialogue: { evalEpisodes: 1024, config: {} },
+      "dialogue-yn": { evalEpisodes: 1024, config: {} },
+      "dialogue-conservative": { evalEpisodes: 1024, config: {} },
+    },
+    seeds: [0, 1, 2],
+  },
   smoke: {
     description: "a seconds-long check of the harness itself (the stitch task, tiny budget, two seeds)",
     tasks: {

@@ -445,8 +445,13 @@ export function scoredTextPolicy(
   const banned = [sp.pad, sp.bos, sp.eos, sp.boa, sp.eod];
   const options: GenerateOptions = { stopToken: sp.eoa, padToken: sp.pad, banned };
   if (prng !== undefined) options.prng = prng;
+  // a dialogue longer than the context keeps its most recent tokens, leaving room for one utterance
+  const keep = model.tokenContext - Math.min(config.maxTokens, Math.floor(model.tokenContext / 2));
   return (histories) => {
-    const prompts = histories.map((h) => encodeSegments(h, tokenizer));
+    const prompts = histories.map((h) => {
+      const tokens = encodeSegments(h, tokenizer);
+      return tokens.length > keep ? tokens.slice(tokens.length - keep) : tokens;
+    });
     return generate(model, prompts, config, options).map((g) => ({
       text: tokenizer.decode(g.stopped ? g.tokens.slice(0, -1) : g.tokens),
       logProb: g.logProb,

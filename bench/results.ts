@@ -1,0 +1,53 @@
+/**
+ * What the `results:*` commands that run a harness suite share: their flags, the suite's runs narrowed by
+ * `--algos`/`--seeds`, and the per-algorithm return cells of their tables.
+ * @module
+ */
+import { BACKEND_FLAGS, UsageError } from "../ilql/cli.ts";
+import { bootstrapMean } from "../eval/stats.ts";
+import type { RunRecord } from "../eval/store.ts";
+import { expandSuite, type RunSpec, SUITES } from "../eval/suite.ts";
+
+/** Flags of a results command. */
+export const RESULTS_FLAGS = {
+  algos: { type: "string" },
+  seeds: { type: "string" },
+  "no-run": { type: "boolean", default: false },
+  "no-speed": { type: "boolean", default: false },
+  ...BACKEND_FLAGS,
+  help: { type: "boolean", default: false },
+} as const;
+
+function seedOf(text: string): number {
+  const n = Number(text);
+  if (text.trim() === "" || !Number.isInteger(n)) throw new Error(`--seeds must be integers, got '${text}'`);
+  return n;
+}
+
+/** The runs of a suite, narrowed by `--algos a,b` and `--seeds 0,1`; a bad value is a usage error. */
+export function suiteRuns(suite: string, values: { algos?: string; seeds?: string }): RunSpec[] {
+  try {
+    return expandSuite(SUITES[suite]!, {
+      ...(values.algos ? { algorithms: values.algos.split(",") } : {}),
+      ...(values.seeds ? { seeds: values.seeds.split(",").map(seedOf) } : {}),
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** Fixed decimals; "–" for a missing or non-finite value. */
+export const fixed = (x: number | undefined, d = 2) => (x === undefined || !Number.isFinite(x) ? "–" : x.toFixed(d));
+
+/**
+ * The return cells of one algorithm's runs: each seed's mean ± s.e. over episodes, and the mean over seeds with
+ * its 95 % bootstrap interval.
+ */
+export function returnCells(group: readonly RunRecord[]): { perSeed: string; overSeeds: string; mean: number } {
+  const s = bootstrapMean(group.map((r) => r.eval.mean));
+  return {
+    perSeed: group.map((r) => `${fixed(r.eval.mean)} ± ${fixed(r.eval.se)}`).join("; "),
+    overSeeds: `${fixed(s.mean)} [${fixed(s.low)}, ${fixed(s.high)}]`,
+    mean: s.mean,
+  };
+}

@@ -1,0 +1,163 @@
+/**
+ * Offline datasets of the hidden-country game (games of scripted questioners labelled with a reward variant), the
+ * game's tokenizer and `deno task data dialogue`.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { UsageError } from "../../ilql/cli.ts";
+import { datasetReturn } from "../../ilql/data.ts";
+import type { Episode, Segment } from "../../ilql/episode.ts";
+import { Prng } from "../../ilql/prng.ts";
+import { writeFileAtomic } from "../../ilql/safetensors.ts";
+import { RemappedBpeTokenizer } from "../toxicity/tokenizer.ts";
+import { CORRECT_ANSWER, REFUSAL, UNKNOWN_ANSWER } from "./answerer.ts";
+import { countries } from "./countries.ts";
+import { DialogueEnv, hintsOf } from "./game.ts";
+import {
+  GreedyQuestioner,
+  HumanQuestioner,
+  MixtureQuestioner,
+  questionBank,
+  type Questioner,
+  RandomQuestioner,
+} from "./questioners.ts";
+import { DEFAULT_HEDGES, DIALOGUE_REWARDS, type DialogueReward, dialogueReward } from "./reward.ts";
+
+/** A game with who played it. */
+export interface DialogueEpisode extends Episode {
+  meta: { country: string; questioner: string };
+}
+
+/**
+ * The default dataset mix, per game: human-like 45 %, greedy 25 %, per-question greedy/random 30 %. Random
+ * questioning is mixed in per question rather than played alone: alone it rarely finds the country, and its
+ * 20-question games would set the padded length of most training batches.
+ */
+export function defaultMix(): Array<readonly [Questioner, number]> {
+  const greedy = new GreedyQuestioner();
+  return [
+    [new HumanQuestioner(), 0.45],
+    [greedy, 0.25],
+    [new MixtureQuestioner([[greedy, 0.5], [new RandomQuestioner(), 0.5]]), 0.3],
+  ];
+}
+
+/** Options of {@link dialogueDataset}. */
+export interface DialogueDatasetOptions {
+  reward: DialogueReward;
+  hedges?: readonly string[];
+  /** Questioners and their weights, one drawn per game (default {@link defaultMix}). */
+  mix?: ReadonlyArray<readonly [Questioner, number]>;
+}
+
+/**
+ * `size` games of the mix. The games (countries, hints, questions) depend only on the seed, so the three reward
+ * variants label the same dialogues.
+ */
+export function dialogueDataset(size: number, prng: Prng, options: DialogueDatasetOptions): DialogueEpisode[] {
+  const mix = options.mix ?? defaultMix();
+  const total = mix.reduce((s, [, w]) => s + w, 0);
+  return Array.from({ length: size }, () => {
+    let u = prng.next() * total;
+    const questioner = (mix.find(([, w]) => (u -= w) < 0) ?? mix.at(-1)!)[0];
+    return playGame(
+      new DialogueEnv({ reward: options.reward, hedges: options.hedges ?? DEFAULT_HEDGES, prng: prng.fork() }),
+      questioner,
+      prng.fork(),
+    );
+  });
+}
+
+/** One game of a questioner from a fresh reset. */
+export function playGame(env: DialogueEnv, questioner: Questioner, prng: Prng): DialogueEpisode {
+  const segments: Segment[] = env.reset();
+  for (let done = false; !done;) {
+    const question = questioner.ask(segments, prng);
+    const result = env.step(question);
+    segments.push({ kind: "action", text: question, reward: result.reward }, ...result.segments);
+    done = result.done;
+  }
+  return { segments, terminal: true, meta: { country: env.country.name, questioner: questioner.name } };
+}
+
+let tokenizer: RemappedBpeTokenizer | null = null;
+/**
+ * The game's tokenizer: GPT-2 BPE remapped to the pieces of every bank phrasing, hint and answer the game can
+ * produce (so it does not depend on a dataset's seed). Made once per process.
+ */
+export function dialogueTokenizer(): RemappedBpeTokenizer {
+  if (tokenizer !== null) return tokenizer;
+  const { items, texts } = questionBank();
+  return tokenizer = RemappedBpeTokenizer.fromTexts([
+    ...items.flatMap((i) => i.phrasings),
+    ...texts.flat(),
+    ...countries().flatMap((c) => hintsOf(c).map((h) => h.text)),
+    UNKNOWN_ANSWER,
+    REFUSAL,
+    CORRECT_ANSWER,
+  ]);
+}
+
+export const DIALOGUE_DATA_HELP =
+  `deno task data dialogue [--games N] [--seed N] [--reward all|standard|yn|conservative]
+  [--out-dir DIR]
+
+Writes games of the hidden-country dialogue task played by the scripted questioners (default mix: human-like 45 %,
+greedy information gain 25 %, per-question greedy/random 30 %), one JSON Lines file per reward
+variant (a header line, then {"segments", "terminal", "meta": {"country", "questioner"}} per game). The same seed
+gives the same dialogues under every variant; only the rewards differ.
+
+Options:
+  --games N      games per file (default 10000)
+  --seed N       seed (default 0)
+  --reward R     a variant or all (default all)
+  --out-dir DIR  output folder (default data/dialogue); files <reward>-seed<seed>.jsonl`;
+
+/** Runs `deno task data dialogue …`; returns a summary line per file. */
+export async function dialogueData(args: string[]): Promise<string> {
+  let values: { games: string; seed: string; reward: string; "out-dir": string };
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      options: {
+        games: { type: "string", default: "10000" },
+        seed: { type: "string", default: "0" },
+        reward: { type: "string", default: "all" },
+        "out-dir": { type: "string", default: "data/dialogue" },
+      },
+    }));
+  } catch (e) {
+    throw new UsageError((e as Error).message.split("\n")[0]!);
+  }
+  const games = Number(values.games), seed = Number(values.seed);
+  if (!Number.isInteger(games) || games < 1) {
+    throw new UsageError(`--games must be an integer >= 1, got '${values.games}'`);
+  }
+  if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${values.seed}'`);
+  let rewards: DialogueReward[];
+  try {
+    rewards = values.reward === "all" ? [...DIALOGUE_REWARDS] : [dialogueReward(values.reward)];
+  } catch (e) {
+    throw new UsageError(`--reward: ${(e as Error).message}`);
+  }
+  const lines: string[] = [];
+  for (const reward of rewards) {
+    const episodes = dialogueDataset(games, new Prng(seed), { reward });
+    const out = `${values["out-dir"]}/${reward}-seed${seed}.jsonl`;
+    const header = {
+      task: "dialogue",
+      reward,
+      seed,
+      games,
+      mean_return: +datasetReturn(episodes).toFixed(4),
+      command: `deno task data dialogue ${args.join(" ")}`,
+    };
+    await writeFileAtomic(
+      out,
+      [JSON.stringify({ header }), ...episodes.map((e) => JSON.stringify(e))].join("\n") + "\n",
+    );
+    lines.push(`wrote ${games} games (mean return ${header.mean_return}) to ${out}`);
+  }
+  return lines.join("\n");
+}

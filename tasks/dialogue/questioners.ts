@@ -1,0 +1,234 @@
+/**
+ * Scripted questioners of the hidden-country game, for offline datasets and as reference policies. They share a
+ * question bank (canonical phrasings of every question kind the answerer parses, plus a few it cannot answer) and
+ * track the countries still consistent with the hint and the answers so far:
+ * - `random`: a uniformly random bank question, or (25 %) a guess among the remaining countries;
+ * - `greedy`: the question whose answer has the highest entropy over the remaining countries (information gain);
+ *   it guesses once one country is left;
+ * - `human`: prefers yes/no questions (85 %), picks among the ten most informative rather than the best, sometimes
+ *   asks something the answerer cannot answer, and guesses early;
+ * - mixtures of these, per question.
+ * @module
+ */
+import type { Segment } from "../../ilql/episode.ts";
+import type { Prng } from "../../ilql/prng.ts";
+import type { BatchPolicy } from "../task.ts";
+import { OPEN_KINDS, parseQuestion, type Question, respond, UNKNOWN_ANSWER } from "./answerer.ts";
+import { countries, type Country } from "./countries.ts";
+import { hintFact } from "./game.ts";
+
+/** One bank entry: phrasings that all parse to `question` (null: the answerer does not understand them). */
+export interface BankQuestion {
+  phrasings: string[];
+  question: Question | null;
+}
+
+/** Questions the answerer cannot answer or refuses: no information, a wasted turn. */
+export const UNANSWERABLE = [
+  "Is it hot there?",
+  "How many people live there?",
+  "What currency do they use?",
+  "Is it a rich country?",
+  "What is its capital?",
+  "Which country is it?",
+];
+
+const THE =
+  /^(?:United|Central African|Dominican|Marshall|Solomon|Netherlands|Bahamas|Philippines|Gambia|Maldives|Comoros|Seychelles|DR Congo|Republic of|Vatican)/;
+/** A country name as said in a sentence ("the Netherlands"). */
+export const spoken = (name: string) => (THE.test(name) ? `the ${name}` : name);
+const place = (p: string) => (p === "Americas" ? "the Americas" : p === "Caribbean" ? "the Caribbean" : p);
+
+let bank: { items: BankQuestion[]; answers: Int16Array[]; texts: string[][] } | null = null;
+
+/**
+ * The question bank and, per entry, the answer id each country gets (`answers[i][countryIndex]`, ids into
+ * `texts[i]`).
+ */
+export function questionBank(): { items: BankQuestion[]; answers: Int16Array[]; texts: string[][] } {
+  if (bank !== null) return bank;
+  const all = countries();
+  const uniq = <T>(xs: T[]) => [...new Set(xs)].sort();
+  const q = (phrasings: string[]): BankQuestion => ({ phrasings, question: parseQuestion(phrasings[0]!) });
+  const items: BankQuestion[] = [
+    q(["Which region is it in?", "What continent is it on?"]),
+    q(["Where exactly is it?", "Which subregion is it in?"]),
+    q(["What languages are spoken there?", "What language do they speak?"]),
+    q(["Which countries does it border?", "What are its neighbours?"]),
+    q(["How many countries does it border?"]),
+    q(["How big is it?", "What is its area?"]),
+    q(["Which hemisphere is it in?"]),
+    q(["What letter does its capital start with?"]),
+    q(["What letter does its name start with?"]),
+    q(["Is it landlocked?"]),
+    q(["Does it have a coastline?"]),
+    q(["Is it an island nation?"]),
+    q(["Is it a big country?"]),
+    q(["Is it a small country?"]),
+    q(["Is it near the equator?"]),
+    q(["Is it in the northern hemisphere?", "Is it north of the equator?"]),
+    q(["Is it in the southern hemisphere?", "Is it south of the equator?"]),
+    q(["Is it in the eastern hemisphere?"]),
+    q(["Is it in the western hemisphere?"]),
+    ...uniq(all.map((c) => c.region)).map((r) => q([`Is it in ${place(r)}?`, `Is it a country in ${place(r)}?`])),
+    ...uniq(all.map((c) => c.subregion)).map((s) => q([`Is it in ${place(s)}?`])),
+    ...uniq(all.flatMap((c) => c.languages)).map((l) => q([`Do they speak ${l}?`, `Is ${l} spoken there?`])),
+    ...uniq(all.flatMap((c) => c.borders)).map((b) =>
+      q([`Does it border ${spoken(b)}?`, `Is it next to ${spoken(b)}?`])
+    ),
+    ...uniq(all.map((c) => firstLetter(c.capital))).map((l) => q([`Does its capital start with ${l}?`])),
+    ...uniq(all.map((c) => firstLetter(c.name))).map((l) => q([`Does its name start with ${l}?`])),
+    ...all.map((c) => q([`Is it bigger than ${spoken(c.name)}?`])),
+    ...all.map((c) => q([`Is it north of ${spoken(c.name)}?`])),
+    ...all.map((c) => q([`Is it west of ${spoken(c.name)}?`])),
+    ...all.map((c) => q([`Is it ${spoken(c.name)}?`, `Is the country ${spoken(c.name)}?`])),
+    ...UNANSWERABLE.map((u) => q([u])),
+  ];
+  const answers: Int16Array[] = [];
+  const texts: string[][] = [];
+  for (const item of items) {
+    const ids = new Map<string, number>();
+    answers.push(Int16Array.from(all, (c) => {
+      const a = item.question === null ? UNKNOWN_ANSWER : respond(item.question, c);
+      if (!ids.has(a)) ids.set(a, ids.size);
+      return ids.get(a)!;
+    }));
+    texts.push([...ids.keys()]);
+  }
+  return bank = { items, answers, texts };
+}
+
+function firstLetter(s: string): string {
+  return s.normalize("NFD").replace(/\p{M}/gu, "")[0]!.toUpperCase();
+}
+
+/**
+ * Indices (into `countries()`) of the countries consistent with a dialogue so far: the opening hint's fact and
+ * every answered question the answerer understands.
+ */
+export function candidatesOf(history: readonly Segment[]): number[] {
+  const all = countries();
+  const checks: Array<(c: Country) => boolean> = [];
+  for (let i = 0; i < history.length; i++) {
+    const seg = history[i]!;
+    if (seg.kind === "state" && i === 0) {
+      const fact = hintFact(seg.text);
+      if (fact !== null) checks.push((c) => respond(fact.question, c) === fact.answer);
+    } else if (seg.kind === "action") {
+      const question = parseQuestion(seg.text);
+      const reply = history[i + 1];
+      if (question !== null && reply?.kind === "state") checks.push((c) => respond(question, c) === reply.text);
+    }
+  }
+  const out: number[] = [];
+  all.forEach((c, i) => {
+    if (checks.every((check) => check(c))) out.push(i);
+  });
+  return out;
+}
+
+/** Entropy (bits) of a bank question's answer over the candidates. */
+export function answerEntropy(item: number, candidates: readonly number[]): number {
+  const { answers, texts } = questionBank();
+  const counts = new Int32Array(texts[item]!.length);
+  const row = answers[item]!;
+  for (const c of candidates) counts[row[c]!]!++;
+  let h = 0;
+  for (const n of counts) if (n > 0) h -= (n / candidates.length) * Math.log2(n / candidates.length);
+  return h;
+}
+
+/** A scripted player of the questioning side. */
+export interface Questioner {
+  readonly name: string;
+  ask(history: readonly Segment[], prng: Prng): string;
+}
+
+function guessAmong(candidates: readonly number[], prng: Prng): string {
+  const all = countries();
+  const pool = candidates.length > 0 ? candidates : all.map((_, i) => i);
+  return `Is it ${spoken(all[prng.pick(pool)]!.name)}?`;
+}
+
+const phrase = (item: number, prng: Prng) => prng.pick(questionBank().items[item]!.phrasings);
+const isGuess = (item: BankQuestion) => item.question?.kind === "guess";
+const isOpen = (item: BankQuestion) => item.question !== null && OPEN_KINDS.has(item.question.kind);
+
+/** Uniformly random questions; a guess among the remaining countries with probability `guessRate`. */
+export class RandomQuestioner implements Questioner {
+  readonly name = "random";
+  constructor(private guessRate = 0.25) {}
+  ask(history: readonly Segment[], prng: Prng): string {
+    if (prng.next() < this.guessRate) return guessAmong(candidatesOf(history), prng);
+    const { items } = questionBank();
+    const asks = items.flatMap((item, i) => (isGuess(item) ? [] : [i]));
+    return phrase(prng.pick(asks), prng);
+  }
+}
+
+/** Greedy information gain over the remaining countries (ties broken at random). */
+export class GreedyQuestioner implements Questioner {
+  readonly name = "greedy";
+  ask(history: readonly Segment[], prng: Prng): string {
+    const candidates = candidatesOf(history);
+    if (candidates.length <= 1) return guessAmong(candidates, prng);
+    const { items } = questionBank();
+    let best: number[] = [], bestH = 1e-9;
+    items.forEach((_, i) => {
+      const h = answerEntropy(i, candidates);
+      if (h > bestH + 1e-9) [best, bestH] = [[i], h];
+      else if (h > bestH - 1e-9) best.push(i);
+    });
+    // indistinguishable candidates: nothing left to ask
+    return best.length === 0 ? guessAmong(candidates, prng) : phrase(prng.pick(best), prng);
+  }
+}
+
+/**
+ * A human-like questioner: yes/no questions 85 % of the time, chosen among the ten most informative; 10 % of its
+ * questions are ones the answerer cannot answer; it guesses with probability 0.2, 0.6 once five or fewer countries
+ * remain, and always when one does.
+ */
+export class HumanQuestioner implements Questioner {
+  readonly name = "human";
+  ask(history: readonly Segment[], prng: Prng): string {
+    const candidates = candidatesOf(history);
+    if (candidates.length <= 1 || prng.next() < (candidates.length <= 5 ? 0.6 : 0.2)) {
+      return guessAmong(candidates, prng);
+    }
+    if (prng.next() < 0.1) return prng.pick(UNANSWERABLE);
+    const { items } = questionBank();
+    const open = prng.next() >= 0.85;
+    const scored = items.flatMap((item, i) =>
+      isGuess(item) || item.question === null || isOpen(item) !== open ? [] : [{ i, h: answerEntropy(i, candidates) }]
+    ).filter((s) => s.h > 1e-9).sort((a, b) => b.h - a.h || a.i - b.i);
+    if (scored.length === 0) return guessAmong(candidates, prng);
+    return phrase(prng.pick(scored.slice(0, 10)).i, prng);
+  }
+}
+
+/** Each question from one of the parts, drawn by weight. */
+export class MixtureQuestioner implements Questioner {
+  readonly name: string;
+  readonly #total: number;
+  constructor(private parts: ReadonlyArray<readonly [Questioner, number]>) {
+    if (parts.some(([, w]) => !(w >= 0)) || !parts.some(([, w]) => w > 0)) {
+      throw new Error("MixtureQuestioner needs weights >= 0, at least one of them positive");
+    }
+    this.#total = parts.reduce((s, [, w]) => s + w, 0);
+    this.name = `mixture(${parts.map(([p, w]) => `${p.name} ${+(w / this.#total).toFixed(3)}`).join(", ")})`;
+  }
+  ask(history: readonly Segment[], prng: Prng): string {
+    let u = prng.next() * this.#total;
+    for (const [part, w] of this.parts) {
+      u -= w;
+      if (u < 0) return part.ask(history, prng);
+    }
+    return this.parts.at(-1)![0].ask(history, prng);
+  }
+}
+
+/** A questioner as a batched policy. */
+export function questionerPolicy(questioner: Questioner, prng: Prng): BatchPolicy {
+  return (histories) => histories.map((h) => questioner.ask(h, prng));
+}
