@@ -3,12 +3,14 @@
  * @module
  */
 import { runMain, UsageError } from "../ilql/cli.ts";
+import { DIALOGUE_DATA_HELP, dialogueData } from "./dialogue/data.ts";
 import { TOXICITY_DATA_HELP, toxicityData } from "./toxicity/data.ts";
 import { WORDLE_DATA_HELP, wordleData } from "./wordle/cli.ts";
 
 const COMMANDS: Record<string, { help: string; run: (args: string[]) => Promise<string> }> = {
   wordle: { help: WORDLE_DATA_HELP, run: wordleData },
   toxicity: { help: TOXICITY_DATA_HELP, run: toxicityData },
+  dialogue: { help: DIALOGUE_DATA_HELP, run: dialogueData },
 };
 
 async function main() {
