@@ -156,3 +156,40 @@ export { noisedToxicityReward, toxicityLevel, toxicityReward, upvotesReward } fr
 export { ReplyClassifier, trainReplyClassifier } from "./tasks/toxicity/reward_model.ts";
 export { hfReward } from "./tasks/toxicity/hf.ts";
 export { evaluateReplies, ReplyEnv, type ReplyEvalOptions, type ReplyReward } from "./tasks/toxicity/task.ts";
+export { countries, type Country } from "./tasks/dialogue/countries.ts";
+export {
+  answer,
+  CORRECT_ANSWER,
+  parseQuestion,
+  type Question,
+  REFUSAL,
+  respond,
+  UNKNOWN_ANSWER,
+} from "./tasks/dialogue/answerer.ts";
+export {
+  DEFAULT_HEDGES,
+  DIALOGUE_REWARDS,
+  type DialogueReward,
+  hasHedge,
+  isBareYesNo,
+  questionReward,
+} from "./tasks/dialogue/reward.ts";
+export { DialogueEnv, type DialogueEnvOptions, hintsOf, MAX_QUESTIONS } from "./tasks/dialogue/game.ts";
+export {
+  candidatesOf,
+  GreedyQuestioner,
+  HumanQuestioner,
+  MixtureQuestioner,
+  type Questioner,
+  questionerPolicy,
+  RandomQuestioner,
+} from "./tasks/dialogue/questioners.ts";
+export {
+  defaultMix,
+  dialogueDataset,
+  type DialogueEpisode,
+  dialogueTokenizer,
+  playGame,
+} from "./tasks/dialogue/data.ts";
+export { type DialogueEvalOptions, type DialogueEvalResult, evaluateDialogue } from "./tasks/dialogue/eval.ts";
+export { cutoffTurn, loadVisDial, visDialEpisodes, type VisDialOptions } from "./tasks/dialogue/visdial.ts";

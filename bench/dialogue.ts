@@ -158,31 +158,33 @@ function summary(
 
 /** The paper's claim: value-based RL adapts its questions to the yes/no penalty where BC cannot. */
 function claim(records: readonly RunRecord[]): string[] {
-  const rate = (task: string, algorithm: string) => {
+  const mean = (task: string, algorithm: string, metric: string) => {
     const group = records.filter((r) => r.spec.task === task && r.spec.algorithm === algorithm);
-    return group.length === 0 ? undefined : meanSe(group.map((r) => r.eval.metrics.yes_no_rate!)).mean;
+    return group.length === 0 ? undefined : meanSe(group.map((r) => r.eval.metrics[metric]!)).mean;
   };
   const algorithms = Object.keys(ALGORITHMS).filter((a) => records.some((r) => r.spec.algorithm === a));
   if (algorithms.length === 0) return [];
+  const cells = (task: string, a: string) =>
+    `${pct(mean(task, a, "yes_no_rate"))} | ${pct(mean(task, a, "yes_no_parsed_rate"))} | ${
+      pct(mean(task, a, "open_rate"))
+    } | ${pct(mean(task, a, "unparsed_rate"))}`;
   const out = [
     "",
     "## Does the questioning adapt to the yes/no penalty?",
     "",
-    "Share of questions answered by a bare yes/no (mean over seeds) under the standard reward and under `yn`:",
+    "Per question, mean over seeds: answered by a bare yes/no (of all questions, and of those the answerer",
+    "understood — a garbled question is never answered yes or no), open questions, unparseable questions; under the",
+    "standard reward and under `yn`:",
     "",
-    "| algorithm | standard | yn | change |",
-    "|---|---:|---:|---:|",
-    ...algorithms.map((a) => {
-      const s = rate("dialogue", a), y = rate("dialogue-yn", a);
-      const change = s === undefined || y === undefined ? undefined : 100 * (y - s);
-      return `| ${a} | ${pct(s)} | ${pct(y)} | ${f(change, 1)} points |`;
-    }),
+    "| algorithm | standard: yes/no | of parsed | open | unparsed | yn: yes/no | of parsed | open | unparsed |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ...algorithms.map((a) => `| ${a} | ${cells("dialogue", a)} | ${cells("dialogue-yn", a)} |`),
   ];
-  const ilql = rate("dialogue-yn", "ilql"), bc = rate("dialogue-yn", "bc");
+  const ilql = mean("dialogue-yn", "ilql", "yes_no_parsed_rate"), bc = mean("dialogue-yn", "bc", "yes_no_parsed_rate");
   if (ilql !== undefined && bc !== undefined) {
     out.push(
       "",
-      `Under \`yn\`, ILQL's questions get a bare yes/no ${pct(ilql)} of the time against BC's ${pct(bc)}: ${
+      `Under \`yn\`, ${pct(ilql)} of ILQL's understood questions get a bare yes/no, against ${pct(bc)} of BC's: ${
         ilql < bc
           ? "ILQL asks fewer bare yes/no questions, as the paper reports"
           : "the paper's claim does not hold here"

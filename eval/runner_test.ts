@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { Trained } from "../baselines/algorithm.ts";
-import { TrainedModels } from "./runner.ts";
+import { testBackend } from "../ilql/_test_util.ts";
+import { executeRun, TrainedModels } from "./runner.ts";
 import { expandSuite, parseSweep, type Suite } from "./suite.ts";
 
 const SUITE: Suite = {
@@ -27,4 +28,35 @@ Deno.test("TrainedModels keeps a training while later runs share it and frees it
   }
   assert.deepEqual(disposed, [0, 1], "each training freed once, after its last run");
   assert.equal(models.take(runs[0]!), undefined);
+});
+
+Deno.test("the dialogue tasks run through the harness (BC and online PPO, tiny budget)", async () => {
+  await testBackend(1);
+  const suite: Suite = {
+    description: "test",
+    tasks: {
+      "dialogue-yn": {
+        datasetSize: 40,
+        evalEpisodes: 8,
+        config: { train: { steps: 3, batchSize: 4 }, ppo: { iterations: 1, episodes: 4, minibatch: 4, epochs: 1 } },
+      },
+    },
+    algorithms: ["bc", "ppo"],
+    seeds: [0],
+  };
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const spec of expandSuite(suite)) {
+      const record = await executeRun(spec, dir);
+      assert.equal(record.eval.returns.length, 8);
+      assert.equal(record.anchors.floor, -60);
+      assert.ok(record.anchors.ceiling > -3 && record.anchors.ceiling <= 0, String(record.anchors.ceiling));
+      for (const key of ["success_rate", "mean_questions", "yes_no_rate", "unparsed_rate", "open_rate"]) {
+        assert.ok(Number.isFinite(record.eval.metrics[key]), key);
+      }
+      for (const r of record.eval.returns) assert.ok(r <= 0 && r >= -60, String(r));
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

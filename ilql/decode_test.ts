@@ -2,7 +2,9 @@ import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { testBackend } from "./_test_util.ts";
 import { defaultsOf } from "./config.ts";
-import { DECODE_SPEC, type DecodeConfig, generate } from "./decode.ts";
+import { DECODE_SPEC, type DecodeConfig, generate, scoredTextPolicy } from "./decode.ts";
+import { encodeSegments, type Segment } from "./episode.ts";
+import { CharTokenizer } from "./tokenizer.ts";
 import { applyHead, IlqlModel, MODEL_SPEC } from "./model.ts";
 import { Prng } from "./prng.ts";
 import { forward } from "./transformer.ts";
@@ -164,4 +166,34 @@ Deno.test("generate() never chooses a banned token, greedy or sampled", () => {
     for (const g of out) for (const t of g.tokens) assert.ok(!banned.includes(t), `token ${t} is banned`);
   }
   model.dispose();
+});
+
+Deno.test("scoredTextPolicy() keeps the most recent tokens of a history longer than the context", () => {
+  const tokenizer = new CharTokenizer({ alphabet: "abcdefgh" });
+  const model = new IlqlModel(
+    { ...defaultsOf(MODEL_SPEC), width: 16, layers: 1, heads: 2, context: 16, dropout: 0 },
+    tokenizer.vocabSize,
+    new Prng(3),
+  );
+  try {
+    const decode = config({ maxTokens: 4 });
+    const policy = scoredTextPolicy(model, tokenizer, decode);
+    const long: Segment[] = [{ kind: "state", text: "abcdefghabcdefgh" }, { kind: "action", text: "ab", reward: 0 }];
+    const tokens = encodeSegments(long, tokenizer);
+    assert.ok(tokens.length > 16);
+    const [utterance] = policy([long]);
+    // the same as decoding the last 16 − 4 tokens directly
+    const sp = tokenizer.special;
+    const [direct] = generate(model, [tokens.slice(tokens.length - 12)], decode, {
+      stopToken: sp.eoa,
+      padToken: sp.pad,
+      banned: [sp.pad, sp.bos, sp.eos, sp.boa, sp.eod],
+    });
+    const text = tokenizer.decode(direct!.stopped ? direct!.tokens.slice(0, -1) : direct!.tokens);
+    assert.equal(utterance!.text, text);
+    // a short history is not cut
+    assert.doesNotThrow(() => policy([[{ kind: "state", text: "ab" }]]));
+  } finally {
+    model.dispose();
+  }
 });

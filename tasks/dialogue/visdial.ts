@@ -127,12 +127,17 @@ export function visDialEpisodes(
     throw new Error(`${progressName}: ${progress.length} entries, but ${dialogName} has ${dialogs.length} dialogues`);
   }
   return dialogs.map((d, i) => {
-    const turns = cutoffTurn(progress[i]!, d.dialog.length, cutoff, maxTurns);
+    const p = progress[i]!;
+    const turns = cutoffTurn(p, d.dialog.length, cutoff, maxTurns);
+    // as the reference: the last question is free only when the game really ended (cut-off or turn limit), not
+    // when a short dialogue ran out of rounds first
+    const sum = p.slice(1, turns + 1).reduce((a, b) => a + b, 0);
+    const ended = turns === maxTurns || p[0]! >= 1 || sum / (1 - p[0]!) >= cutoff;
     const segments: Segment[] = [{ kind: "state", text: d.caption }];
     d.dialog.slice(0, turns).forEach(({ question, answer }, t) => {
       const text = question.endsWith("?") ? question : `${question}?`;
       segments.push(
-        { kind: "action", text, reward: questionReward(answer, t === turns - 1, reward, hedges) },
+        { kind: "action", text, reward: questionReward(answer, ended && t === turns - 1, reward, hedges) },
         { kind: "state", text: answer },
       );
     });

@@ -35,7 +35,7 @@ const PROGRESS = [
   progress(0.2, 0.1, 0.3, 0.1), // 0.4 / 0.8 = 0.5 after question 2
   progress(0.5, ...Array(10).fill(0.01)), // 0.1 / 0.5 never reaches 0.5: the 10-question limit ends it
   progress(1, 0.5), // already at the top rank: one question
-  progress(0, 0.1, 0.1, 0.1, 0.9), // the dialog ends after 3 rounds, before the cut-off
+  progress(0, 0.1, 0.1, 0.1, 0.9), // the dialog ends after 3 rounds, before the cut-off: its last question costs −1
 ];
 
 /** Expected episode from the trimmed caption and (question as serialized, answer, reward) triples. */
@@ -54,9 +54,9 @@ function episode(caption: string, rounds: [string, string, number][]): Episode {
 
 /** Rewards of the four dialogues, by variant, computed by hand. */
 const REWARDS: Record<DialogueReward, number[][]> = {
-  standard: [[-1, 0], [-1, -1, -1, -1, -1, -1, -1, -1, -1, 0], [0], [-1, -1, 0]],
-  yn: [[-3, 0], [-1, -1, -1, -3, -1, -1, -1, -1, -1, -2], [0], [-1, -1, 0]],
-  conservative: [[-3, -2], [-1, -3, -3, -3, -1, -1, -1, -1, -1, -2], [-2], [-1, -1, -2]],
+  standard: [[-1, 0], [-1, -1, -1, -1, -1, -1, -1, -1, -1, 0], [0], [-1, -1, -1]],
+  yn: [[-3, 0], [-1, -1, -1, -3, -1, -1, -1, -1, -1, -2], [0], [-1, -1, -1]],
+  conservative: [[-3, -2], [-1, -3, -3, -3, -1, -1, -1, -1, -1, -2], [-2], [-1, -1, -3]],
 };
 
 function expected(variant: DialogueReward): Episode[] {
