@@ -77,6 +77,16 @@ export class Prng {
     return items[this.int(items.length)]!;
   }
 
+  /** An item drawn with probability proportional to its weight (weights >= 0, summing to more than 0). */
+  weighted<T>(items: ReadonlyArray<readonly [T, number]>): T {
+    let u = this.next() * items.reduce((s, [, w]) => s + w, 0);
+    for (const [item, w] of items) {
+      u -= w;
+      if (u < 0) return item;
+    }
+    return items[items.length - 1]![0];
+  }
+
   /** In-place Fisher-Yates shuffle; returns the array. */
   shuffle<T>(items: T[]): T[] {
     for (let i = items.length - 1; i > 0; i--) {

@@ -246,3 +246,11 @@ Deno.test("Prng seeds above 2^32 do not collide with small seeds", () => {
     assert.notDeepEqual(draws(new Prng(big!), 3), draws(new Prng(small!), 3));
   }
 });
+
+Deno.test("weighted() draws in proportion to the weights and never picks a zero weight", () => {
+  const prng = new Prng(5);
+  const counts = { a: 0, b: 0, c: 0 };
+  for (let i = 0; i < 20_000; i++) counts[prng.weighted([["a", 1], ["b", 0], ["c", 3]] as const)]++;
+  assert.equal(counts.b, 0);
+  assert.ok(Math.abs(counts.c / 20_000 - 0.75) < 0.01, String(counts.c));
+});

@@ -56,10 +56,8 @@ export interface DialogueDatasetOptions {
  */
 export function dialogueDataset(size: number, prng: Prng, options: DialogueDatasetOptions): DialogueEpisode[] {
   const mix = options.mix ?? defaultMix();
-  const total = mix.reduce((s, [, w]) => s + w, 0);
   return Array.from({ length: size }, () => {
-    let u = prng.next() * total;
-    const questioner = (mix.find(([, w]) => (u -= w) < 0) ?? mix.at(-1)!)[0];
+    const questioner = prng.weighted(mix);
     return playGame(
       new DialogueEnv({ reward: options.reward, hedges: options.hedges ?? DEFAULT_HEDGES, prng: prng.fork() }),
       questioner,

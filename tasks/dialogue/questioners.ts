@@ -210,21 +210,15 @@ export class HumanQuestioner implements Questioner {
 /** Each question from one of the parts, drawn by weight. */
 export class MixtureQuestioner implements Questioner {
   readonly name: string;
-  readonly #total: number;
   constructor(private parts: ReadonlyArray<readonly [Questioner, number]>) {
     if (parts.some(([, w]) => !(w >= 0)) || !parts.some(([, w]) => w > 0)) {
       throw new Error("MixtureQuestioner needs weights >= 0, at least one of them positive");
     }
-    this.#total = parts.reduce((s, [, w]) => s + w, 0);
-    this.name = `mixture(${parts.map(([p, w]) => `${p.name} ${+(w / this.#total).toFixed(3)}`).join(", ")})`;
+    const total = parts.reduce((s, [, w]) => s + w, 0);
+    this.name = `mixture(${parts.map(([p, w]) => `${p.name} ${+(w / total).toFixed(3)}`).join(", ")})`;
   }
   ask(history: readonly Segment[], prng: Prng): string {
-    let u = prng.next() * this.#total;
-    for (const [part, w] of this.parts) {
-      u -= w;
-      if (u < 0) return part.ask(history, prng);
-    }
-    return this.parts.at(-1)![0].ask(history, prng);
+    return prng.weighted(this.parts).ask(history, prng);
   }
 }
 

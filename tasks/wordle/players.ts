@@ -125,23 +125,17 @@ export class RepeatPlayer implements Player {
 /** Picks one of its players at every move, with the given weights. */
 export class MixturePlayer implements Player {
   readonly name: string;
-  #total: number;
 
   constructor(private parts: ReadonlyArray<readonly [Player, number]>) {
     if (parts.some(([, w]) => !(w >= 0)) || !parts.some(([, w]) => w > 0)) {
       throw new Error("MixturePlayer needs weights >= 0, at least one of them positive");
     }
     this.parts = parts.filter(([, w]) => w > 0);
-    this.#total = this.parts.reduce((s, [, w]) => s + w, 0);
-    this.name = "mixture(" + this.parts.map(([p, w]) => `${p.name} ${+(w / this.#total).toFixed(3)}`).join(", ") + ")";
+    const total = this.parts.reduce((s, [, w]) => s + w, 0);
+    this.name = "mixture(" + this.parts.map(([p, w]) => `${p.name} ${+(w / total).toFixed(3)}`).join(", ") + ")";
   }
 
   guess(turns: readonly Turn[], prng: Prng): string {
-    let u = prng.next() * this.#total;
-    for (const [player, w] of this.parts) {
-      u -= w;
-      if (u < 0) return player.guess(turns, prng);
-    }
-    return this.parts[this.parts.length - 1]![0].guess(turns, prng);
+    return prng.weighted(this.parts).guess(turns, prng);
   }
 }
