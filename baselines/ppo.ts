@@ -418,6 +418,11 @@ export async function improveWithPpo(
   const { config, tokenizer, environments } = request;
   if (environments === undefined) throw new Error("PPO needs a task with an environment to play");
   const ppo = config.ppo;
+  if (ppo.iterations > 0 && ppo.valueWarmup >= ppo.iterations) {
+    throw new Error(
+      `ppo.valueWarmup (${ppo.valueWarmup}) must be below ppo.iterations (${ppo.iterations}): the policy would never be updated`,
+    );
+  }
   const reference = cloneModel(model);
   const variables = ppoVariables(model);
   const optimizers: PpoOptimizers = {

@@ -170,3 +170,11 @@ Deno.test("PPO refuses a task without an environment", async () => {
     /PPO needs a task with an environment/,
   );
 });
+
+Deno.test("PPO refuses a critic warm-up that covers every iteration (the policy would never move)", async () => {
+  const config = runConfig({ ...tinyConfig(3), ppo: { ...tinyConfig(3).ppo, valueWarmup: 3 } });
+  await assert.rejects(
+    () => trainPpo({ episodes: unused, tokenizer: LETTERS, config, environments: letterEnvs }),
+    /ppo.valueWarmup \(3\) must be below ppo.iterations \(3\)/,
+  );
+});

@@ -38,7 +38,10 @@ Deno.test("the dialogue tasks run through the harness (BC and online PPO, tiny b
       "dialogue-yn": {
         datasetSize: 40,
         evalEpisodes: 8,
-        config: { train: { steps: 3, batchSize: 4 }, ppo: { iterations: 1, episodes: 4, minibatch: 4, epochs: 1 } },
+        config: {
+          train: { steps: 3, batchSize: 4 },
+          ppo: { iterations: 1, episodes: 4, minibatch: 4, epochs: 1, valueWarmup: 0 },
+        },
       },
     },
     algorithms: ["bc", "ppo"],

@@ -17,6 +17,8 @@ export interface SuiteTask {
   evalEpisodes: number;
   /** Config over the task's defaults (train steps, batch size, …). */
   config: Overrides;
+  /** Config of one algorithm's runs of this task, over `config` (e.g. PPO's iteration budget), by algorithm name. */
+  algorithmConfig?: Record<string, Overrides>;
 }
 
 /** A declared sweep. */
@@ -29,6 +31,13 @@ export interface Suite {
   /** Sweeps every run of the suite takes part in (`--sweep` replaces them). */
   sweeps?: Sweep[];
 }
+
+const DIALOGUE_BUDGET: SuiteTask = {
+  evalEpisodes: 1024,
+  config: {},
+  // PPO's iterations are cheap here (32 games each); a larger policy step than the default 1e-5
+  algorithmConfig: { ppo: { ppo: { iterations: 40, valueWarmup: 5, lr: 1e-4 } } },
+};
 
 /** The declared suites. */
 export const SUITES: Record<string, Suite> = {
@@ -72,9 +81,9 @@ export const SUITES: Record<string, Suite> = {
   dialogue: {
     description: "the hidden-country dialogue task's three reward variants, every algorithm, three seeds",
     tasks: {
-      dialogue: { evalEpisodes: 1024, config: {} },
-      "dialogue-yn": { evalEpisodes: 1024, config: {} },
-      "dialogue-conservative": { evalEpisodes: 1024, config: {} },
+      dialogue: DIALOGUE_BUDGET,
+      "dialogue-yn": DIALOGUE_BUDGET,
+      "dialogue-conservative": DIALOGUE_BUDGET,
     },
     seeds: [0, 1, 2],
   },
@@ -84,7 +93,10 @@ export const SUITES: Record<string, Suite> = {
       stitch: {
         datasetSize: 200,
         evalEpisodes: 4,
-        config: { train: { steps: 30, batchSize: 16 }, ppo: { iterations: 2, episodes: 8, minibatch: 8 } },
+        config: {
+          train: { steps: 30, batchSize: 16 },
+          ppo: { iterations: 2, episodes: 8, minibatch: 8, valueWarmup: 0 },
+        },
       },
     },
     seeds: [0, 1],
@@ -187,6 +199,11 @@ export function expandSuite(suite: Suite, options: ExpandOptions = {}): RunSpec[
       throw new Error(`unknown algorithm '${a}' (registered: ${Object.keys(ALGORITHMS).join(", ")})`);
     }
   }
+  for (const t of taskNames) {
+    for (const a of Object.keys(suite.tasks[t]!.algorithmConfig ?? {})) {
+      if (!Object.hasOwn(ALGORITHMS, a)) throw new Error(`task '${t}': algorithmConfig names unknown algorithm '${a}'`);
+    }
+  }
   const seeds = options.seeds ?? suite.seeds;
   // every combination of the sweeps' values
   let settings: Array<Record<string, unknown>> = [{}];
@@ -209,6 +226,7 @@ export function expandSuite(suite: Suite, options: ExpandOptions = {}): RunSpec[
               TASKS[task]!.defaults,
               ALGORITHMS[algorithm]!.defaults ?? {},
               budget.config,
+              budget.algorithmConfig?.[algorithm] ?? {},
               options.set ?? {},
               swept,
               ALGORITHMS[algorithm]!.preset,

@@ -221,3 +221,25 @@ Deno.test("every declared suite expands", () => {
     assert.equal(new Set(runs.map((r) => r.id)).size, runs.length, name);
   }
 });
+
+Deno.test("a task's algorithmConfig changes only that algorithm's runs", () => {
+  const base: Suite = {
+    description: "test",
+    tasks: { stitch: { evalEpisodes: 2, config: { train: { steps: 5 } } } },
+    algorithms: ["bc", "ppo"],
+    seeds: [0],
+  };
+  const plain = expandSuite(base);
+  const tuned = expandSuite({
+    ...base,
+    tasks: { stitch: { ...base.tasks.stitch!, algorithmConfig: { ppo: { ppo: { iterations: 7 } } } } },
+  });
+  assert.equal(tuned[0]!.id, plain[0]!.id, "BC unchanged");
+  assert.notEqual(tuned[1]!.id, plain[1]!.id);
+  assert.equal(tuned[1]!.config.ppo.iterations, 7);
+  assert.equal(tuned[1]!.config.train.steps, 5);
+  assert.throws(
+    () => expandSuite({ ...base, tasks: { stitch: { evalEpisodes: 2, config: {}, algorithmConfig: { nope: {} } } } }),
+    /task 'stitch': algorithmConfig names unknown algorithm 'nope'/,
+  );
+});
