@@ -23,13 +23,16 @@ import {
   RandomQuestioner,
 } from "../tasks/dialogue/questioners.ts";
 import type { DialogueReward } from "../tasks/dialogue/reward.ts";
-import { fixed as f, RESULTS_FLAGS, returnCells, suiteRuns } from "./results.ts";
+import { fixed as f, RESULTS_FLAGS, returnCells, suiteRuns, suiteSpeed } from "./results.ts";
+import { type SpeedRow, speedTable } from "../eval/speed.ts";
+import { existsSync } from "node:fs";
 
-const HELP = `deno task results:dialogue [--algos a,b] [--seeds 0,1,2] [--no-run] [--backend …] [--blas …] [--threads N]
+const HELP = `deno task results:dialogue [--algos a,b] [--seeds 0,1,2] [--no-run] [--no-speed] [--backend …] [--blas …]
+  [--threads N]
 
-Runs the dialogue suite (finished runs in results/dialogue/ are kept, so rerunning resumes), evaluates the scripted
-questioners on the same 1,024 games, and writes results/dialogue.md. --no-run only rewrites the summary from the
-records there. To spread the runs over processes or machines: deno task bench --suite dialogue --out
+Runs the dialogue suite (finished runs in results/dialogue/ are kept, so rerunning resumes), times each algorithm
+alone (results/dialogue/speed.json), evaluates the scripted questioners on the same 1,024 games, and writes
+results/dialogue.md. --no-run only rewrites the summary from the records there; --no-speed skips the timing. To spread the runs over processes or machines: deno task bench --suite dialogue --out
 results/dialogue --shard I/N (one per shard), then deno task results:dialogue --no-run.
 
 ${BACKEND_HELP}`;
@@ -50,8 +53,15 @@ async function main() {
     console.log(`backend: ${backend.summary}`);
     await runSuite(runs, OUT);
   }
+  // each algorithm timed alone; kept beside the records so that --no-run can show it again
+  const speedFile = `${OUT}/speed.json`;
+  let speed: SpeedRow[] = [];
+  if (!values["no-run"] && !values["no-speed"]) {
+    speed = await suiteSpeed("dialogue", "dialogue");
+    await writeFileAtomic(speedFile, JSON.stringify(speed, null, 1) + "\n");
+  } else if (existsSync(speedFile)) speed = JSON.parse(Deno.readTextFileSync(speedFile));
   const scripted = scriptedQuestioners();
-  await writeFileAtomic(`${OUT}.md`, summary(readRecords(OUT), scripted));
+  await writeFileAtomic(`${OUT}.md`, summary(readRecords(OUT), scripted, speed));
   console.log(`wrote ${OUT}.md`);
 }
 
@@ -78,6 +88,7 @@ const pct = (x: number | undefined) => `${f(x === undefined ? undefined : 100 * 
 function summary(
   records: RunRecord[],
   scripted: ReadonlyArray<{ name: string; results: Record<string, DialogueEvalResult> }>,
+  standalone: readonly SpeedRow[],
 ): string {
   const tasks = Object.keys(SUITES.dialogue!.tasks);
   const beta = (TASKS.dialogue!.defaults.decode as { beta: number }).beta;
@@ -152,7 +163,17 @@ function summary(
       }).join(" | ")
     } |`,
   );
-  lines.push(...speed(records), "");
+  lines.push(...speed(records));
+  if (standalone.length > 0) {
+    lines.push(
+      "",
+      "Each algorithm alone on `dialogue` (steps 50 → 250 of a fresh run with the suite's config, batch 16; PPO:",
+      "seconds per iteration of 32 games and its updates):",
+      "",
+      ...speedTable(standalone),
+    );
+  }
+  lines.push("");
   return lines.join("\n");
 }
 
@@ -203,14 +224,17 @@ function speed(records: readonly RunRecord[]): string[] {
     const steps = group[0]!.spec.config.train.steps;
     const train = meanSe(group.map((r) => r.provenance.trainSeconds));
     const games = meanSe(group.map((r) => r.eval.returns.length / r.eval.seconds));
-    return [`| ${a} | ${steps} | ${f(train.mean, 0)} | ${f(steps / train.mean, 2)} | ${f(games.mean, 1)} |`];
+    // PPO's time is its BC start plus its rollouts and updates: no steps/s
+    const rate = ALGORITHMS[a]!.train === undefined ? steps / train.mean : undefined;
+    return [`| ${a} | ${steps} | ${f(train.mean, 0)} | ${f(rate, 2)} | ${f(games.mean, 1)} |`];
   });
   const threads = [...new Set(records.map((r) => r.provenance.backend))];
   return [
     "",
-    "## Speed (from the run records: mean over the suite's runs)",
+    "## Speed",
     "",
-    `Backend: ${threads.join("; ")}. PPO's training time includes its BC start and its rollouts.`,
+    `From the run records (mean over the suite's runs; backend: ${threads.join("; ")}; the suite ran as two such`,
+    "processes side by side). PPO's training time includes its BC start and its rollouts.",
     "",
     "| algorithm | training steps | training seconds | steps/s | evaluation games/s |",
     "|---|---:|---:|---:|---:|",

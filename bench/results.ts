@@ -4,6 +4,8 @@
  * @module
  */
 import { BACKEND_FLAGS, UsageError } from "../ilql/cli.ts";
+import { TASKS } from "../eval/registry.ts";
+import { type SpeedRow, trainingSpeed } from "../eval/speed.ts";
 import { bootstrapMean } from "../eval/stats.ts";
 import type { RunRecord } from "../eval/store.ts";
 import { expandSuite, type RunSpec, SUITES } from "../eval/suite.ts";
@@ -50,4 +52,21 @@ export function returnCells(group: readonly RunRecord[]): { perSeed: string; ove
     overSeeds: `${fixed(s.mean)} [${fixed(s.low)}, ${fixed(s.high)}]`,
     mean: s.mean,
   };
+}
+
+/**
+ * Training speed of every algorithm of a suite, each alone on one of its tasks with the suite's seed-0 config
+ * (steps 50 → 250 of a fresh run; PPO: seconds per iteration).
+ */
+export async function suiteSpeed(suite: string, task: string): Promise<SpeedRow[]> {
+  const definition = TASKS[task]!;
+  const episodes = definition.dataset(undefined, 0);
+  const rows: SpeedRow[] = [];
+  for (const run of expandSuite(SUITES[suite]!, { tasks: [task], seeds: [0] })) {
+    rows.push(
+      await trainingSpeed(run.algorithm, run.config, episodes, definition.tokenizer, definition.environments),
+    );
+    console.log(`speed ${run.algorithm}: ${JSON.stringify(rows.at(-1))}`);
+  }
+  return rows;
 }

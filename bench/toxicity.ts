@@ -11,9 +11,9 @@ import { runSuite } from "../eval/bench.ts";
 import { ALGORITHMS, TASKS, toxicity, upvoteClassifier } from "../eval/registry.ts";
 import { meanSe, normalizedScore } from "../eval/stats.ts";
 import { readRecords, type RunRecord } from "../eval/store.ts";
-import { type SpeedRow, speedTable, trainingSpeed } from "../eval/speed.ts";
+import { type SpeedRow, speedTable } from "../eval/speed.ts";
 import { expandSuite, SUITES } from "../eval/suite.ts";
-import { fixed as f, RESULTS_FLAGS, returnCells, suiteRuns } from "./results.ts";
+import { fixed as f, RESULTS_FLAGS, returnCells, suiteRuns, suiteSpeed } from "./results.ts";
 
 const HELP = `deno task results:toxicity [--algos a,b] [--seeds 0,1,2] [--no-run] [--no-speed] [--backend …] [--blas …]
   [--threads N]
@@ -40,15 +40,7 @@ async function main() {
     await runSuite(betaRuns, BETA_OUT);
   }
   // training speed, each algorithm alone on the lexicon-reward task with the suite's config
-  const speed: SpeedRow[] = [];
-  if (!values["no-speed"] && !values["no-run"]) {
-    const task = TASKS.toxicity!;
-    const episodes = task.dataset(undefined, 0);
-    for (const run of expandSuite(SUITES.toxicity!, { tasks: ["toxicity"], seeds: [0] })) {
-      speed.push(await trainingSpeed(run.algorithm, run.config, episodes, task.tokenizer, task.environments));
-      console.log(`speed ${run.algorithm}: ${JSON.stringify(speed.at(-1))}`);
-    }
-  }
+  const speed = !values["no-speed"] && !values["no-run"] ? await suiteSpeed("toxicity", "toxicity") : [];
   // the upvotes task's judge: held-out accuracy against always answering the majority label
   const { set } = toxicity();
   const held = set.splits.eval.map((i) => set.threads[i]!);
