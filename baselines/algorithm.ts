@@ -51,6 +51,8 @@ export interface TrainRequest {
   onLog?: (record: LogRecord) => void;
   /** Names the data source in error messages. */
   source?: string;
+  /** Online play decodes long dialogues with a recent-token window (the task's `recentWindow`). */
+  recentWindow?: boolean;
 }
 
 /** A trained policy, the decoding to evaluate it with, and its training history. */

@@ -452,7 +452,11 @@ export async function improveWithPpo(
   try {
     for (let iteration = 1; iteration <= ppo.iterations; iteration++) {
       const envs = environments(ppo.episodes, prng.nextUint32());
-      const played = rollout(envs, textPolicy(model, tokenizer, rolloutDecode, prng), ppo.maxTurns);
+      const played = rollout(
+        envs,
+        textPolicy(model, tokenizer, rolloutDecode, prng, { recentWindow: request.recentWindow === true }),
+        ppo.maxTurns,
+      );
       const encoded = played.flatMap((r) => {
         const fitted = fitContext(r.segments, r.done, tokenizer, model.tokenContext);
         return fitted === null ? [] : [encodeEpisode(fitted, tokenizer, { context: model.tokenContext })];

@@ -64,7 +64,14 @@ export async function suiteSpeed(suite: string, task: string): Promise<SpeedRow[
   const rows: SpeedRow[] = [];
   for (const run of expandSuite(SUITES[suite]!, { tasks: [task], seeds: [0] })) {
     rows.push(
-      await trainingSpeed(run.algorithm, run.config, episodes, definition.tokenizer, definition.environments),
+      await trainingSpeed(
+        run.algorithm,
+        run.config,
+        episodes,
+        definition.tokenizer,
+        definition.environments,
+        definition.recentWindow === true,
+      ),
     );
     console.log(`speed ${run.algorithm}: ${JSON.stringify(rows.at(-1))}`);
   }

@@ -62,6 +62,8 @@ export interface TaskDefinition {
   anchors(): { floor: number; ceiling: number };
   /** Config every run of the task starts from (model size, context, decoding length). */
   defaults: Overrides;
+  /** Games can outgrow the context: policies keep the most recent tokens of a long history (`PolicyOptions`). */
+  recentWindow?: boolean;
 }
 
 let wordleLists: { vocabulary: string[]; allowed: string[] } | null = null;
@@ -275,6 +277,7 @@ function dialogueTask(reward: DialogueReward, description: string): TaskDefiniti
       return { floor, ceiling: dialogueCeilings.get(reward)! };
     },
     defaults: DIALOGUE_DEFAULTS,
+    recentWindow: true,
   };
 }
 

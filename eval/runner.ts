@@ -78,6 +78,7 @@ export async function executeRun(spec: RunSpec, dir: string, options: ExecuteOpt
     tokenizer: task.tokenizer,
     config: spec.config,
     ...(task.environments ? { environments: task.environments } : {}),
+    ...(task.recentWindow ? { recentWindow: true } : {}),
     source: `${spec.task} dataset`,
     checkpointPath,
     onLog: (r) => {
@@ -89,7 +90,9 @@ export async function executeRun(spec: RunSpec, dir: string, options: ExecuteOpt
   const evalStarted = performance.now();
   // sampling policies draw from one stream per seed, the same for every algorithm
   const decode = evaluationDecode(spec.config, data);
-  const policy = scoredTextPolicy(trained.model, task.tokenizer, decode, new Prng(spec.seed));
+  const policy = scoredTextPolicy(trained.model, task.tokenizer, decode, new Prng(spec.seed), {
+    recentWindow: task.recentWindow === true,
+  });
   const result = await task.evaluate(policy, spec.evalEpisodes, 0);
   const evalSeconds = (performance.now() - evalStarted) / 1000;
   if (options.models) options.models.release(spec, { trained, history, trainSeconds });

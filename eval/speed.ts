@@ -33,6 +33,7 @@ export async function trainingSpeed(
   episodes: readonly Episode[],
   tokenizer: Tokenizer,
   environments?: (count: number, seed: number) => LanguageEnv[],
+  recentWindow = false,
 ): Promise<SpeedRow> {
   const online = ALGORITHMS[algo]!.train !== undefined;
   const timed = runConfig({
@@ -46,6 +47,7 @@ export async function trainingSpeed(
     tokenizer,
     config: timed,
     ...(environments ? { environments } : {}),
+    recentWindow,
     onLog: () => stamps.push(performance.now()),
   });
   trained.dispose();

@@ -429,6 +429,16 @@ export interface ScoredText {
   logProb: number;
 }
 
+/** Options of the text policies. */
+export interface PolicyOptions {
+  /**
+   * A history longer than the context keeps its most recent tokens, leaving room for one utterance of
+   * `maxTokens` (for multi-turn tasks whose games can outgrow the context). Off: such a history is an error, and an
+   * utterance is cut short when the context fills.
+   */
+  recentWindow?: boolean;
+}
+
 /**
  * A batched policy that also reports each utterance's log-probability under the distribution it was decoded from
  * (for KL estimates): each dialogue history is serialised as the model saw it in training and one agent utterance
@@ -439,18 +449,18 @@ export function scoredTextPolicy(
   tokenizer: Tokenizer,
   config: DecodeConfig,
   prng?: Prng,
+  policyOptions: PolicyOptions = {},
 ): (histories: readonly Segment[][]) => ScoredText[] {
   const sp = tokenizer.special;
   // an utterance never contains the dialogue's structural tokens, so they are never decoded
   const banned = [sp.pad, sp.bos, sp.eos, sp.boa, sp.eod];
   const options: GenerateOptions = { stopToken: sp.eoa, padToken: sp.pad, banned };
   if (prng !== undefined) options.prng = prng;
-  // a dialogue longer than the context keeps its most recent tokens, leaving room for one utterance
   const keep = model.tokenContext - Math.min(config.maxTokens, Math.floor(model.tokenContext / 2));
   return (histories) => {
     const prompts = histories.map((h) => {
       const tokens = encodeSegments(h, tokenizer);
-      return tokens.length > keep ? tokens.slice(tokens.length - keep) : tokens;
+      return policyOptions.recentWindow && tokens.length > keep ? tokens.slice(tokens.length - keep) : tokens;
     });
     return generate(model, prompts, config, options).map((g) => ({
       text: tokenizer.decode(g.stopped ? g.tokens.slice(0, -1) : g.tokens),
@@ -465,7 +475,8 @@ export function textPolicy(
   tokenizer: Tokenizer,
   config: DecodeConfig,
   prng?: Prng,
+  options: PolicyOptions = {},
 ): (histories: readonly Segment[][]) => string[] {
-  const scored = scoredTextPolicy(model, tokenizer, config, prng);
+  const scored = scoredTextPolicy(model, tokenizer, config, prng, options);
   return (histories) => scored(histories).map((u) => u.text);
 }

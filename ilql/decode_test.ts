@@ -168,7 +168,7 @@ Deno.test("generate() never chooses a banned token, greedy or sampled", () => {
   model.dispose();
 });
 
-Deno.test("scoredTextPolicy() keeps the most recent tokens of a history longer than the context", () => {
+Deno.test("scoredTextPolicy() with recentWindow keeps the most recent tokens of a history longer than the context", () => {
   const tokenizer = new CharTokenizer({ alphabet: "abcdefgh" });
   const model = new IlqlModel(
     { ...defaultsOf(MODEL_SPEC), width: 16, layers: 1, heads: 2, context: 16, dropout: 0 },
@@ -177,7 +177,7 @@ Deno.test("scoredTextPolicy() keeps the most recent tokens of a history longer t
   );
   try {
     const decode = config({ maxTokens: 4 });
-    const policy = scoredTextPolicy(model, tokenizer, decode);
+    const policy = scoredTextPolicy(model, tokenizer, decode, undefined, { recentWindow: true });
     const long: Segment[] = [{ kind: "state", text: "abcdefghabcdefgh" }, { kind: "action", text: "ab", reward: 0 }];
     const tokens = encodeSegments(long, tokenizer);
     assert.ok(tokens.length > 16);
@@ -191,8 +191,9 @@ Deno.test("scoredTextPolicy() keeps the most recent tokens of a history longer t
     });
     const text = tokenizer.decode(direct!.stopped ? direct!.tokens.slice(0, -1) : direct!.tokens);
     assert.equal(utterance!.text, text);
-    // a short history is not cut
+    // a short history is not cut; without the window a long one is an error
     assert.doesNotThrow(() => policy([[{ kind: "state", text: "ab" }]]));
+    assert.throws(() => scoredTextPolicy(model, tokenizer, decode)([long]), /leaves no room in the context/);
   } finally {
     model.dispose();
   }
