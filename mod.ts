@@ -184,12 +184,6 @@ export {
   questionerPolicy,
   RandomQuestioner,
 } from "./tasks/dialogue/questioners.ts";
-export {
-  defaultMix,
-  dialogueDataset,
-  type DialogueEpisode,
-  dialogueTokenizer,
-  playGame,
-} from "./tasks/dialogue/data.ts";
+export { defaultMix, dialogueDataset, type DialogueEpisode, dialogueTokenizer } from "./tasks/dialogue/data.ts";
 export { type DialogueEvalOptions, type DialogueEvalResult, evaluateDialogue } from "./tasks/dialogue/eval.ts";
 export { cutoffTurn, loadVisDial, visDialEpisodes, type VisDialOptions } from "./tasks/dialogue/visdial.ts";

@@ -4,6 +4,7 @@
  * @module
  */
 import { BACKEND_FLAGS, UsageError } from "../ilql/cli.ts";
+import { list, seedList } from "../eval/bench.ts";
 import { TASKS } from "../eval/registry.ts";
 import { type SpeedRow, trainingSpeed } from "../eval/speed.ts";
 import { bootstrapMean } from "../eval/stats.ts";
@@ -20,19 +21,11 @@ export const RESULTS_FLAGS = {
   help: { type: "boolean", default: false },
 } as const;
 
-function seedOf(text: string): number {
-  const n = Number(text);
-  if (text.trim() === "" || !Number.isInteger(n)) throw new Error(`--seeds must be integers, got '${text}'`);
-  return n;
-}
-
 /** The runs of a suite, narrowed by `--algos a,b` and `--seeds 0,1`; a bad value is a usage error. */
 export function suiteRuns(suite: string, values: { algos?: string; seeds?: string }): RunSpec[] {
+  const algorithms = list(values.algos, "algos"), seeds = seedList(values.seeds);
   try {
-    return expandSuite(SUITES[suite]!, {
-      ...(values.algos ? { algorithms: values.algos.split(",") } : {}),
-      ...(values.seeds ? { seeds: values.seeds.split(",").map(seedOf) } : {}),
-    });
+    return expandSuite(SUITES[suite]!, { ...(algorithms ? { algorithms } : {}), ...(seeds ? { seeds } : {}) });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

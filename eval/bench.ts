@@ -50,11 +50,21 @@ ${BACKEND_HELP}
 
 Config keys for --set and --sweep: see \`deno task demo --help\`.`;
 
-function list(raw: string | undefined, what: string): string[] | undefined {
+/** A comma-separated flag's items (undefined when the flag is absent); an empty item is a usage error. */
+export function list(raw: string | undefined, what: string): string[] | undefined {
   if (raw === undefined) return undefined;
   const items = raw.split(",").map((s) => s.trim());
   if (items.some((s) => s === "")) throw new UsageError(`--${what} has an empty item in '${raw}'`);
   return items;
+}
+
+/** The `--seeds` flag's integers (undefined when absent). */
+export function seedList(raw: string | undefined): number[] | undefined {
+  return list(raw, "seeds")?.map((s) => {
+    const n = Number(s);
+    if (!Number.isInteger(n)) throw new UsageError(`--seeds must be integers, got '${s}'`);
+    return n;
+  });
 }
 
 async function main() {
@@ -80,11 +90,7 @@ async function main() {
   if (!Object.hasOwn(SUITES, values.suite) || suite === undefined) {
     throw new UsageError(`unknown suite '${values.suite}' (${Object.keys(SUITES).join(", ")})`);
   }
-  const seeds = list(values.seeds, "seeds")?.map((s) => {
-    const n = Number(s);
-    if (!Number.isInteger(n)) throw new UsageError(`--seeds must be integers, got '${s}'`);
-    return n;
-  });
+  const seeds = seedList(values.seeds);
   let runs;
   try {
     runs = expandSuite(suite, {

@@ -21,7 +21,7 @@ import type { Episode } from "../ilql/episode.ts";
 import type { IlqlModel } from "../ilql/model.ts";
 import { utteranceLogProbs } from "../ilql/values.ts";
 import { syntheticThreadSet, threadEpisodes, threadTokenizer } from "../tasks/toxicity/data.ts";
-import { noisedToxicityReward, toxicityReward } from "../tasks/toxicity/reward.ts";
+import { lexiconReward } from "../tasks/toxicity/reward.ts";
 import { type ReplyClassifier, trainReplyClassifier } from "../tasks/toxicity/reward_model.ts";
 import { evaluateReplies, ReplyEnv } from "../tasks/toxicity/task.ts";
 import { dialogueDataset, dialogueTokenizer } from "../tasks/dialogue/data.ts";
@@ -185,10 +185,8 @@ async function toxicityReference(): Promise<IlqlModel> {
 function toxicityTask(reward: "toxicity" | "noised" | "upvotes", description: string): TaskDefinition {
   // the reward of generated replies, a batch at a time (the classifier scores a batch in one pass)
   const scoreReplies = (prng: Prng): (items: ReadonlyArray<{ parent: string; reply: string }>) => number[] => (items) =>
-    reward === "toxicity"
-      ? items.map((i) => toxicityReward(i.reply))
-      : reward === "noised"
-      ? items.map((i) => noisedToxicityReward(i.reply, prng))
+    reward !== "upvotes"
+      ? items.map((i) => lexiconReward(reward, i.reply, prng))
       : upvoteClassifier().predict(items.map((i) => ({ parent: i.parent, comment: i.reply }))).map((p) =>
         p >= 0.5 ? 10 : 0
       );

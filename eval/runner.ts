@@ -7,6 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import process from "node:process";
 import { backendInfo } from "../ilql/backend.ts";
 import { datasetReturn } from "../ilql/data.ts";
+import type { Episode } from "../ilql/episode.ts";
 import { scoredTextPolicy } from "../ilql/decode.ts";
 import { Prng } from "../ilql/prng.ts";
 import { evaluationDecode, trainAlgorithm, type Trained } from "../baselines/algorithm.ts";
@@ -62,6 +63,15 @@ export class TrainedModels {
   }
 }
 
+const datasets = new Map<string, Episode[]>();
+/** A run's training episodes: made once per process per task and size (a dataset depends on nothing else). */
+function datasetOf(spec: RunSpec): Episode[] {
+  const key = `${spec.task} ${spec.datasetSize}`;
+  let data = datasets.get(key);
+  if (data === undefined) datasets.set(key, data = TASKS[spec.task]!.dataset(spec.datasetSize ?? undefined, 0));
+  return data;
+}
+
 /**
  * Trains and evaluates one run and writes its record. A run killed halfway leaves no record, so it is redone from
  * the start next time (deterministically: the same seed gives the same run).
@@ -69,7 +79,7 @@ export class TrainedModels {
 export async function executeRun(spec: RunSpec, dir: string, options: ExecuteOptions = {}): Promise<RunRecord> {
   const started = performance.now();
   const task = TASKS[spec.task]!;
-  const data = task.dataset(spec.datasetSize ?? undefined, 0);
+  const data = datasetOf(spec);
   const checkpointPath = `${runDir(dir, spec.id)}/checkpoint.safetensors`;
   const kept = options.models?.take(spec);
   const history: LogRecord[] = kept ? [...kept.history] : [];

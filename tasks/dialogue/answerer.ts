@@ -4,7 +4,7 @@
  * parse gets "I don't know."; one that asks for the answer itself gets "I can't tell you that."
  * @module
  */
-import { countries, type Country } from "./countries.ts";
+import { countries, type Country, countryByName, initialOf } from "./countries.ts";
 
 /** A parsed question. Yes/no kinds are answered "Yes." / "No." (a few fuzzy ones with a hedge), open kinds in words. */
 export type Question =
@@ -311,8 +311,6 @@ function areaText(area: number): string {
 }
 
 const yesNo = (b: boolean) => (b ? "Yes." : "No.");
-const byName = (name: string): Country => countries().find((c) => c.name === name)!;
-const initial = (s: string) => normalizeQuestion(s)[0]!.toUpperCase();
 const regionName = (r: string) => (r === "Americas" ? "The Americas." : `${r}.`);
 
 /** The answer to a parsed question about a country. */
@@ -347,11 +345,11 @@ export function respond(q: Question, c: Country): string {
     case "capital-is":
       return yesNo(normalizeQuestion(q.capital) === normalizeQuestion(c.capital));
     case "capital-letter":
-      return yesNo(initial(c.capital) === q.letter.toUpperCase());
+      return yesNo(initialOf(c.capital) === q.letter.toUpperCase());
     case "name-letter":
-      return yesNo(initial(c.name) === q.letter.toUpperCase());
+      return yesNo(initialOf(c.name) === q.letter.toUpperCase());
     case "size": {
-      const other = byName(q.country).area;
+      const other = countryByName(q.country)!.area;
       return yesNo(q.relation === "bigger" ? c.area > other : c.area < other);
     }
     case "big":
@@ -361,7 +359,7 @@ export function respond(q: Question, c: Country): string {
     case "near-equator":
       return Math.abs(c.latitude) < 10 ? "Yes." : Math.abs(c.latitude) < 23.5 ? "Fairly close." : "No.";
     case "direction": {
-      const o = byName(q.country);
+      const o = countryByName(q.country)!;
       const d = q.direction;
       return yesNo(
         d === "north"
@@ -388,9 +386,9 @@ export function respond(q: Question, c: Country): string {
     case "which-hemisphere":
       return c.latitude >= 0 ? "The northern hemisphere." : "The southern hemisphere.";
     case "capital-initial":
-      return `It starts with ${initial(c.capital)}.`;
+      return `It starts with ${initialOf(c.capital)}.`;
     case "name-initial":
-      return `It starts with ${initial(c.name)}.`;
+      return `It starts with ${initialOf(c.name)}.`;
     case "refused":
       return REFUSAL;
   }

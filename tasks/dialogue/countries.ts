@@ -43,6 +43,7 @@ interface Raw {
 }
 
 let cache: Country[] | null = null;
+let byName: Map<string, Country> | null = null;
 
 /** The 193 UN member states (+ those the package marks as members), sorted by name. Loaded once. */
 export function countries(): readonly Country[] {
@@ -64,4 +65,20 @@ export function countries(): readonly Country[] {
     longitude: c.latlng[1],
   })).sort((a, b) => a.name.localeCompare(b.name));
   return cache;
+}
+
+/** The country of a common name (undefined for another name). */
+export function countryByName(name: string): Country | undefined {
+  byName ??= new Map(countries().map((c) => [c.name, c]));
+  return byName.get(name);
+}
+
+/** First letter of a name, accents removed, upper case ("Ö…" → "O"). */
+export function initialOf(name: string): string {
+  return name.normalize("NFD").replace(/\p{M}/gu, "")[0]!.toUpperCase();
+}
+
+/** A region or subregion as said in a sentence ("in the Americas", "in the Caribbean", "in Europe"). */
+export function placePhrase(place: string): string {
+  return place === "Americas" || place === "Caribbean" ? `the ${place}` : place;
 }

@@ -6,19 +6,21 @@
 import { parseArgs } from "node:util";
 import { UsageError } from "../../ilql/cli.ts";
 import { datasetReturn } from "../../ilql/data.ts";
-import type { Episode, Segment } from "../../ilql/episode.ts";
+import type { Episode } from "../../ilql/episode.ts";
 import { Prng } from "../../ilql/prng.ts";
 import { writeFileAtomic } from "../../ilql/safetensors.ts";
+import { rollout } from "../task.ts";
 import { RemappedBpeTokenizer } from "../toxicity/tokenizer.ts";
 import { CORRECT_ANSWER, REFUSAL, UNKNOWN_ANSWER } from "./answerer.ts";
 import { countries } from "./countries.ts";
-import { DialogueEnv, hintsOf } from "./game.ts";
+import { DialogueEnv, hintsOf, MAX_QUESTIONS } from "./game.ts";
 import {
   GreedyQuestioner,
   HumanQuestioner,
   MixtureQuestioner,
   questionBank,
   type Questioner,
+  questionerPolicy,
   RandomQuestioner,
 } from "./questioners.ts";
 import { DEFAULT_HEDGES, DIALOGUE_REWARDS, type DialogueReward, dialogueReward } from "./reward.ts";
@@ -58,24 +60,18 @@ export function dialogueDataset(size: number, prng: Prng, options: DialogueDatas
   const mix = options.mix ?? defaultMix();
   return Array.from({ length: size }, () => {
     const questioner = prng.weighted(mix);
-    return playGame(
-      new DialogueEnv({ reward: options.reward, hedges: options.hedges ?? DEFAULT_HEDGES, prng: prng.fork() }),
-      questioner,
-      prng.fork(),
-    );
+    const env = new DialogueEnv({
+      reward: options.reward,
+      hedges: options.hedges ?? DEFAULT_HEDGES,
+      prng: prng.fork(),
+    });
+    const [game] = rollout([env], questionerPolicy(questioner, prng.fork()), MAX_QUESTIONS);
+    return {
+      segments: game!.segments,
+      terminal: game!.done,
+      meta: { country: env.country.name, questioner: questioner.name },
+    };
   });
-}
-
-/** One game of a questioner from a fresh reset. */
-export function playGame(env: DialogueEnv, questioner: Questioner, prng: Prng): DialogueEpisode {
-  const segments: Segment[] = env.reset();
-  for (let done = false; !done;) {
-    const question = questioner.ask(segments, prng);
-    const result = env.step(question);
-    segments.push({ kind: "action", text: question, reward: result.reward }, ...result.segments);
-    done = result.done;
-  }
-  return { segments, terminal: true, meta: { country: env.country.name, questioner: questioner.name } };
 }
 
 let tokenizer: RemappedBpeTokenizer | null = null;

@@ -8,7 +8,7 @@ import type { Segment } from "../../ilql/episode.ts";
 import type { Prng } from "../../ilql/prng.ts";
 import type { LanguageEnv, StepResult } from "../task.ts";
 import { answer, CORRECT_ANSWER, OPEN_KINDS, type Question, REFUSAL, respond } from "./answerer.ts";
-import { countries, type Country } from "./countries.ts";
+import { countries, type Country, countryByName, initialOf, placePhrase } from "./countries.ts";
 import { DEFAULT_HEDGES, type DialogueReward, isBareYesNo, penalised, questionReward } from "./reward.ts";
 
 /** Questions per game. */
@@ -20,13 +20,10 @@ export interface HintFact {
   answer: string;
 }
 
-const regionPhrase = (r: string) => (r === "Americas" ? "the Americas" : r);
-const initial = (s: string) => s.normalize("NFD").replace(/\p{M}/gu, "")[0]!.toUpperCase();
-
 /** Every hint the game may open with for a country: its text and the fact it states. */
 export function hintsOf(c: Country): Array<{ text: string; fact: HintFact }> {
   const hints = [
-    { text: `It is a country in ${regionPhrase(c.region)}.`, fact: { question: { kind: "region", region: c.region } } },
+    { text: `It is a country in ${placePhrase(c.region)}.`, fact: { question: { kind: "region", region: c.region } } },
     {
       text: c.landlocked ? "It is landlocked." : "It has a coastline.",
       fact: { question: { kind: "landlocked", negated: !c.landlocked } },
@@ -36,8 +33,8 @@ export function hintsOf(c: Country): Array<{ text: string; fact: HintFact }> {
       fact: { question: { kind: "hemisphere", side: c.latitude >= 0 ? "northern" : "southern" } },
     },
     {
-      text: `Its name starts with ${initial(c.name)}.`,
-      fact: { question: { kind: "name-letter", letter: initial(c.name) } },
+      text: `Its name starts with ${initialOf(c.name)}.`,
+      fact: { question: { kind: "name-letter", letter: initialOf(c.name) } },
     },
     ...c.languages.map((l) => ({
       text: `People there speak ${l}.`,
@@ -88,7 +85,7 @@ export class DialogueEnv implements LanguageEnv {
   constructor(options: DialogueEnvOptions) {
     this.#options = { hedges: DEFAULT_HEDGES, maxQuestions: MAX_QUESTIONS, ...options };
     for (const name of options.schedule ?? []) {
-      if (!countries().some((c) => c.name === name)) throw new Error(`unknown country '${name}' in the schedule`);
+      if (countryByName(name) === undefined) throw new Error(`unknown country '${name}' in the schedule`);
     }
   }
 
@@ -102,7 +99,7 @@ export class DialogueEnv implements LanguageEnv {
     const { schedule, prng } = this.#options;
     const name = schedule?.length ? schedule[this.#resets % schedule.length] : undefined;
     this.#resets++;
-    this.#country = name === undefined ? prng.pick(countries()) : countries().find((c) => c.name === name)!;
+    this.#country = name === undefined ? prng.pick(countries()) : countryByName(name)!;
     this.#questions = 0;
     return [{ kind: "state", text: drawHint(this.#country, prng) }];
   }

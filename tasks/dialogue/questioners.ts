@@ -14,7 +14,7 @@ import type { Segment } from "../../ilql/episode.ts";
 import type { Prng } from "../../ilql/prng.ts";
 import type { BatchPolicy } from "../task.ts";
 import { OPEN_KINDS, parseQuestion, type Question, respond, UNKNOWN_ANSWER } from "./answerer.ts";
-import { countries, type Country } from "./countries.ts";
+import { countries, type Country, initialOf, placePhrase } from "./countries.ts";
 import { hintFact } from "./game.ts";
 
 /** One bank entry: phrasings that all parse to `question` (null: the answerer does not understand them). */
@@ -37,7 +37,6 @@ const THE =
   /^(?:United|Central African|Dominican|Marshall|Solomon|Netherlands|Bahamas|Philippines|Gambia|Maldives|Comoros|Seychelles|DR Congo|Republic of|Vatican)/;
 /** A country name as said in a sentence ("the Netherlands"). */
 export const spoken = (name: string) => (THE.test(name) ? `the ${name}` : name);
-const place = (p: string) => (p === "Americas" ? "the Americas" : p === "Caribbean" ? "the Caribbean" : p);
 
 let bank: { items: BankQuestion[]; answers: Int16Array[]; texts: string[][] } | null = null;
 
@@ -70,14 +69,16 @@ export function questionBank(): { items: BankQuestion[]; answers: Int16Array[]; 
     q(["Is it in the southern hemisphere?", "Is it south of the equator?"]),
     q(["Is it in the eastern hemisphere?"]),
     q(["Is it in the western hemisphere?"]),
-    ...uniq(all.map((c) => c.region)).map((r) => q([`Is it in ${place(r)}?`, `Is it a country in ${place(r)}?`])),
-    ...uniq(all.map((c) => c.subregion)).map((s) => q([`Is it in ${place(s)}?`])),
+    ...uniq(all.map((c) => c.region)).map((r) =>
+      q([`Is it in ${placePhrase(r)}?`, `Is it a country in ${placePhrase(r)}?`])
+    ),
+    ...uniq(all.map((c) => c.subregion)).map((s) => q([`Is it in ${placePhrase(s)}?`])),
     ...uniq(all.flatMap((c) => c.languages)).map((l) => q([`Do they speak ${l}?`, `Is ${l} spoken there?`])),
     ...uniq(all.flatMap((c) => c.borders)).map((b) =>
       q([`Does it border ${spoken(b)}?`, `Is it next to ${spoken(b)}?`])
     ),
-    ...uniq(all.map((c) => firstLetter(c.capital))).map((l) => q([`Does its capital start with ${l}?`])),
-    ...uniq(all.map((c) => firstLetter(c.name))).map((l) => q([`Does its name start with ${l}?`])),
+    ...uniq(all.map((c) => initialOf(c.capital))).map((l) => q([`Does its capital start with ${l}?`])),
+    ...uniq(all.map((c) => initialOf(c.name))).map((l) => q([`Does its name start with ${l}?`])),
     ...all.map((c) => q([`Is it bigger than ${spoken(c.name)}?`])),
     ...all.map((c) => q([`Is it north of ${spoken(c.name)}?`])),
     ...all.map((c) => q([`Is it west of ${spoken(c.name)}?`])),
@@ -96,10 +97,6 @@ export function questionBank(): { items: BankQuestion[]; answers: Int16Array[]; 
     texts.push([...ids.keys()]);
   }
   return bank = { items, answers, texts };
-}
-
-function firstLetter(s: string): string {
-  return s.normalize("NFD").replace(/\p{M}/gu, "")[0]!.toUpperCase();
 }
 
 /**
@@ -157,12 +154,12 @@ const isOpen = (item: BankQuestion) => item.question !== null && OPEN_KINDS.has(
 /** Uniformly random questions; a guess among the remaining countries with probability `guessRate`. */
 export class RandomQuestioner implements Questioner {
   readonly name = "random";
+  /** Bank indices of every question that is not a guess. */
+  readonly #asks = questionBank().items.flatMap((item, i) => (isGuess(item) ? [] : [i]));
   constructor(private guessRate = 0.25) {}
   ask(history: readonly Segment[], prng: Prng): string {
     if (prng.next() < this.guessRate) return guessAmong(candidatesOf(history), prng);
-    const { items } = questionBank();
-    const asks = items.flatMap((item, i) => (isGuess(item) ? [] : [i]));
-    return phrase(prng.pick(asks), prng);
+    return phrase(prng.pick(this.#asks), prng);
   }
 }
 

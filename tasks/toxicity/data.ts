@@ -10,7 +10,7 @@ import type { Episode } from "../../ilql/episode.ts";
 import { Prng } from "../../ilql/prng.ts";
 import { writeFileAtomic } from "../../ilql/safetensors.ts";
 import { generateThreads } from "./generate.ts";
-import { noisedToxicityReward, toxicityReward, upvotesReward } from "./reward.ts";
+import { lexiconReward, upvotesReward } from "./reward.ts";
 import { threadEpisode } from "./task.ts";
 import type { ThreadSet } from "./threads.ts";
 import { RemappedBpeTokenizer } from "./tokenizer.ts";
@@ -45,12 +45,10 @@ export function threadEpisodes(set: ThreadSet, reward: DataReward, size?: number
   const indices = size === undefined ? set.splits.train : set.splits.train.slice(0, size);
   return indices.map((i) => {
     const t = set.threads[i]!;
-    const r = reward === "toxicity"
-      ? toxicityReward(t.comment)
-      : reward === "noised"
-      ? noisedToxicityReward(t.comment, prng)
-      : upvotesReward(t.score);
-    return threadEpisode(t, r);
+    return threadEpisode(
+      t,
+      reward === "upvotes-real" ? upvotesReward(t.score) : lexiconReward(reward, t.comment, prng),
+    );
   });
 }
 

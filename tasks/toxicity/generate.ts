@@ -238,6 +238,7 @@ function lexiconWords(words: readonly string[]): string[] {
   }
   return [...words];
 }
+let lexicon: { mild: string[]; profane: string[] } | null = null;
 
 /** What the generator decided for one reply (kept for tests and documentation). */
 export interface ReplyTraits {
@@ -252,8 +253,8 @@ const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 /** One synthetic thread and the traits its score was computed from. */
 export function generateThread(prng: Prng): { thread: Thread; traits: ReplyTraits } {
-  const mild = lexiconWords(MILD_WORDS);
-  const profane = lexiconWords(PROFANE_WORDS);
+  // checked once per process, not per thread
+  const { mild, profane } = lexicon ??= { mild: lexiconWords(MILD_WORDS), profane: lexiconWords(PROFANE_WORDS) };
   const topic = prng.pick(TOPICS);
   const isQuestion = prng.next() < 0.5;
   const parent = isQuestion

@@ -53,13 +53,12 @@ export function noisedToxicityReward(text: string, prng: Prng): number {
   return LEVEL_REWARD[level];
 }
 
+/** The lexicon reward of a reply, plain or noised (the noise drawn from `prng`). */
+export function lexiconReward(kind: "toxicity" | "noised", text: string, prng: Prng): number {
+  return kind === "noised" ? noisedToxicityReward(text, prng) : toxicityReward(text);
+}
+
 /** The real-upvotes reward of a dataset reply: 10 for a positive score, else 0. */
 export function upvotesReward(score: number): number {
   return score > 0 ? 10 : 0;
 }
-
-/** The reward names a toxicity run may use. */
-export const REWARDS = ["toxicity", "noised", "upvotes-real", "upvotes-model", "hf"] as const;
-
-/** A reward name. */
-export type RewardName = typeof REWARDS[number];

@@ -45,7 +45,6 @@ export class ReplyEnv implements LanguageEnv {
       segments: [],
       reward: this.reward(this.#parent, reply),
       done: true,
-      info: { toxic: toxicityLevel(reply) > 0 },
     };
   }
 }
