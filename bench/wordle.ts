@@ -208,13 +208,13 @@ async function main() {
     let trained: Trained;
     let ppoSeconds: number | undefined;
     const bcStart = `${values.runs}/${dataset}__bc__${seed}`;
-    if (algo === "ppo" && records.some((r) => r.dataset === dataset && r.algo === "bc" && r.seed === seed)) {
+    const bcRecord = records.find((r) => r.dataset === dataset && r.algo === "bc" && r.seed === seed);
+    if (algo === "ppo" && bcRecord !== undefined) {
       // PPO starts from this table's BC run of the same seed (the same config trains the same BC model)
       const { model } = await loadCheckpoint(`${bcStart}.safetensors`);
       const ppoStarted = performance.now();
       const ppo = await improveWithPpo(model, request, config.train.steps);
       ppoSeconds = (performance.now() - ppoStarted) / 1000;
-      const bcRecord = records.find((r) => r.dataset === dataset && r.algo === "bc" && r.seed === seed)!;
       trained = { model, decode: config.decode, history: ppo.history, dispose: ppo.dispose };
       console.log(
         `${dataset}/ppo/seed ${seed}: started from ${bcStart}.safetensors (BC ${f(bcRecord.eval.return.mean)})`,

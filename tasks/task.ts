@@ -3,6 +3,7 @@
  * be played, an environment; it knows nothing about how a policy is trained.
  * @module
  */
+import type { ScoredText } from "../ilql/decode.ts";
 import type { Segment } from "../ilql/episode.ts";
 
 /** One environment reply to an agent utterance. */
@@ -28,7 +29,7 @@ export interface LanguageEnv {
 export type BatchPolicy = (histories: readonly Segment[][]) => string[];
 
 /** A batched policy that also reports each utterance's log-probability under the distribution it came from. */
-export type ScoredPolicy = (histories: readonly Segment[][]) => Array<{ text: string; logProb: number }>;
+export type ScoredPolicy = (histories: readonly Segment[][]) => ScoredText[];
 
 /** The texts of a scored policy. */
 export function textsOf(policy: ScoredPolicy): BatchPolicy {
