@@ -9,7 +9,8 @@ import { resolveSections, type SectionsOf } from "../ilql/config.ts";
 import { episodeReturn, filterEpisodes } from "../ilql/data.ts";
 import type { DecodeConfig } from "../ilql/decode.ts";
 import type { Episode } from "../ilql/episode.ts";
-import type { IlqlModel } from "../ilql/model.ts";
+import { type IlqlModel, tokenContextOf } from "../ilql/model.ts";
+import { checkShape } from "../ilql/transformer.ts";
 import { ILQL_RUN_SECTIONS, trainIlql } from "../ilql/run.ts";
 import type { Tokenizer } from "../ilql/tokenizer.ts";
 import type { LogRecord } from "../ilql/trainer.ts";
@@ -76,6 +77,42 @@ export interface AlgorithmDefinition {
   defaults?: Overrides;
   /** Its own trainer (online algorithms); offline presets use {@link trainOffline}. */
   train?: Trainer;
+  /**
+   * Rejects a config that would make a run of this algorithm meaningless, before any compute is spent (default
+   * for offline presets: {@link checkOfflineConfig}).
+   * @throws one line naming the key
+   */
+  checkConfig?: (config: RunConfig) => void;
+}
+
+/** An offline preset's runs train for at least one step (at 0 an untrained model would be evaluated and recorded). */
+export function checkOfflineConfig(config: RunConfig): void {
+  if (config.train.steps < 1) {
+    throw new Error(`train.steps is ${config.train.steps}: the run would evaluate an untrained model`);
+  }
+}
+
+/**
+ * Checks a run config against what the algorithm and the data allow: the algorithm's own check, then a model shape
+ * that can be built, and a batch no larger than the training episodes (`trainingEpisodes`, after the data filter).
+ * @throws one line naming the key and the values
+ */
+export function checkRunConfig(
+  algorithm: AlgorithmDefinition,
+  config: RunConfig,
+  vocabSize: number,
+  trainingEpisodes: number,
+): void {
+  (algorithm.checkConfig ?? checkOfflineConfig)(config);
+  const { width, heads, layers } = config.model;
+  if (width % heads !== 0) throw new Error(`model.heads ${heads} does not divide model.width ${width}`);
+  checkShape({ vocabSize, width, heads, layers, context: tokenContextOf(config.model) });
+  if (config.train.batchSize > trainingEpisodes) {
+    throw new Error(
+      `train.batchSize ${config.train.batchSize} is larger than the ${trainingEpisodes} training episodes: every ` +
+        "batch would repeat episodes",
+    );
+  }
 }
 
 /**

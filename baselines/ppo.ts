@@ -31,7 +31,7 @@ import type { LogRecord } from "../ilql/trainer.ts";
 import { stopGradient } from "../ilql/ops.ts";
 import { forward } from "../ilql/transformer.ts";
 import { rollout } from "../tasks/task.ts";
-import type { AlgorithmDefinition, Trainer, TrainRequest } from "./algorithm.ts";
+import type { AlgorithmDefinition, RunConfig, Trainer, TrainRequest } from "./algorithm.ts";
 import { BC_PRESET } from "./bc.ts";
 
 /** PPO config (RL4LMs / trlx names in brackets). */
@@ -418,11 +418,7 @@ export async function improveWithPpo(
   const { config, tokenizer, environments } = request;
   if (environments === undefined) throw new Error("PPO needs a task with an environment to play");
   const ppo = config.ppo;
-  if (ppo.iterations > 0 && ppo.valueWarmup >= ppo.iterations) {
-    throw new Error(
-      `ppo.valueWarmup (${ppo.valueWarmup}) must be below ppo.iterations (${ppo.iterations}): the policy would never be updated`,
-    );
-  }
+  checkPpoWarmup(ppo);
   const reference = cloneModel(model);
   const variables = ppoVariables(model);
   const optimizers: PpoOptimizers = {
@@ -499,6 +495,22 @@ export async function improveWithPpo(
   return { history, dispose };
 }
 
+function checkPpoWarmup(ppo: PpoConfig): void {
+  if (ppo.iterations > 0 && ppo.valueWarmup >= ppo.iterations) {
+    throw new Error(
+      `ppo.valueWarmup (${ppo.valueWarmup}) must be below ppo.iterations (${ppo.iterations}): the policy would never be updated`,
+    );
+  }
+}
+
+/** A PPO run trains: BC steps, play iterations or both, and its critic warm-up leaves iterations that move the policy. */
+export function checkPpoConfig(config: RunConfig): void {
+  if (config.train.steps < 1 && config.ppo.iterations < 1) {
+    throw new Error("train.steps and ppo.iterations are both 0: the run would evaluate an untrained model");
+  }
+  checkPpoWarmup(config.ppo);
+}
+
 /**
  * Trains PPO: behaviour cloning for `train.steps` steps on the offline episodes (at 0 the run starts from the seeded
  * initial model), then {@link improveWithPpo}.
@@ -526,4 +538,5 @@ export const PPO: AlgorithmDefinition = {
     "with GAE, a KL penalty to the BC model and an entropy bonus); needs a task with an environment",
   preset: { ...BC_PRESET },
   train: trainPpo,
+  checkConfig: checkPpoConfig,
 };

@@ -8,25 +8,39 @@ import { BACKEND_FLAGS, BACKEND_HELP, backendOptions, parseCommandLine, runMain,
 import { ALGORITHMS, TASKS } from "./registry.ts";
 import { writeReport } from "./report.ts";
 import { executeRun, TrainedModels } from "./runner.ts";
-import { readRecord } from "./store.ts";
-import { settingLabel } from "./table.ts";
+import { checkRuns, probeWritable } from "./preflight.ts";
 import {
+  CORRUPT_ADVICE,
+  type CorruptRecord,
+  recordStatus,
+  type RunRecord,
+  scanRecords,
+  setAsideCorrupt,
+} from "./store.ts";
+import {
+  configDifferences,
+  configKey,
   expandSuite,
+  flatConfig,
   parseSettings,
   parseShard,
   parseSweep,
+  runName,
   type RunSpec,
+  settingLabel,
   shardFromEnv,
   shardRuns,
   SUITES,
 } from "./suite.ts";
 
 const HELP = `deno task bench [--suite quick] [--tasks a,b] [--algos x,y] [--seeds 0,1,2] [--set section.key=value …]
-  [--sweep section.key=v1,v2,… …] [--out DIR] [--shard i/n] [--dry-run] [--keep-checkpoints] [--no-report]
+  [--sweep section.key=v1,v2,… …] [--out DIR] [--shard i/n] [--dry-run] [--allow-mixed] [--skip-corrupt]
+  [--keep-checkpoints] [--no-report]
 
 Runs every (task, algorithm, sweep setting, seed) of a suite, trains and evaluates each, and writes one record per
 run to DIR/records (default DIR: results/<suite>). Runs whose record exists are skipped, so rerunning resumes; a run
-killed halfway has no record and is redone. Then writes DIR/table.md, DIR/table.csv, figures and DIR/report.html
+killed halfway has no record and is redone. Every run is checked before the first one trains (the directory takes
+files; configs, model shapes and data make sense), and a directory never mixes configs silently. Then writes DIR/table.md, DIR/table.csv, figures and DIR/report.html
 from every record in DIR (all shards); \`deno task report DIR\` does that step alone.
 
 Options:
@@ -42,7 +56,12 @@ Options:
   --out DIR           results directory (default results/<suite>)
   --shard I/N         run share I of N (0-based); default from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT or
                       JOB_COMPLETION_INDEX/ILQL_SHARD_COUNT. Shards may write to one directory at once.
-  --dry-run           list the runs (and which are done) and exit without writing anything
+  --dry-run           list the runs (and which are done or have a corrupt record) and exit without writing anything
+  --allow-mixed       write into DIR although it holds runs of the same task, algorithm and setting made with
+                      another config (e.g. other --set values); the table keeps them as separate rows named by the
+                      keys they differ in. Without it such a bench stops before training
+  --skip-corrupt      leave corrupt record files out of the tables and redo their runs (each corrupt file is kept,
+                      renamed to *.json.corrupt); without it a corrupt record stops the bench with its name
   --keep-checkpoints  keep each run's final checkpoint in DIR/runs/<id>/
   --no-report         skip writing the report
 ${BACKEND_HELP}
@@ -78,6 +97,8 @@ async function main() {
     out: { type: "string" },
     shard: { type: "string" },
     "dry-run": { type: "boolean", default: false },
+    "allow-mixed": { type: "boolean", default: false },
+    "skip-corrupt": { type: "boolean", default: false },
     "keep-checkpoints": { type: "boolean", default: false },
     "no-report": { type: "boolean", default: false },
     ...BACKEND_FLAGS,
@@ -108,33 +129,118 @@ async function main() {
   const out = values.out ?? `results/${values.suite}`;
   const options = backendOptions(values);
   const shardText = shard ? `shard ${shard.index}/${shard.count}: ` : "";
-  const done = new Set(mine.filter((r) => readRecord(out, r.id) !== null));
-  console.log(`${shardText}${mine.length} of ${runs.length} runs, ${done.size} already done, results in ${out}`);
+  const status = new Map(mine.map((r) => [r, recordStatus(out, r.id)]));
+  const done = mine.filter((r) => status.get(r)!.state === "done").length;
+  console.log(`${shardText}${mine.length} of ${runs.length} runs, ${done} already done, results in ${out}`);
   if (values["dry-run"]) {
-    for (const r of mine) console.log(`${r.id}  ${runName(r)}${done.has(r) ? "  (done)" : ""}`);
+    for (const r of mine) {
+      const s = status.get(r)!;
+      const note = s.state === "done"
+        ? "  (done)"
+        : s.state === "corrupt"
+        ? `  (corrupt record: ${s.corrupt.reason})`
+        : "";
+      console.log(`${r.id}  ${runName(r)}${note}`);
+    }
+    const { corrupt } = scanRecords(out);
+    if (corrupt.length > 0) {
+      console.log(
+        `${corrupt.length} corrupt record file(s): ${corrupt.map((c) => c.path).join(", ")}; ${CORRUPT_ADVICE}`,
+      );
+    }
     return;
   }
-
+  const suiteOptions: SuiteOptions = {
+    keepCheckpoints: values["keep-checkpoints"],
+    report: !values["no-report"],
+    allowMixed: values["allow-mixed"],
+    skipCorrupt: values["skip-corrupt"],
+  };
+  // everything that can fail without compute fails before the backend starts
+  const plan = planSuite(mine, out, suiteOptions);
   const backend = await initBackend(options);
   console.log(`backend: ${backend.summary}`);
-  await runSuite(mine, out, { keepCheckpoints: values["keep-checkpoints"], report: !values["no-report"] });
+  await runSuite(mine, out, { ...suiteOptions, plan });
 }
 
-/** A run's name in logs: task/algorithm, its sweep setting, its seed. */
-export function runName(r: RunSpec): string {
-  return [`${r.task}/${r.algorithm}`, settingLabel(r.setting), `seed ${r.seed}`].filter(Boolean).join(" ");
+/** Options of {@link runSuite}. */
+export interface SuiteOptions {
+  /** Keep each run's final checkpoint in `out/runs/<id>/`. */
+  keepCheckpoints?: boolean;
+  /** Write the report of `out` at the end (default true). */
+  report?: boolean;
+  /** Accept records of the same task, algorithm and setting with another config in `out` (separate table rows). */
+  allowMixed?: boolean;
+  /** Leave corrupt records out and redo their runs, keeping each corrupt file as `*.json.corrupt`. */
+  skipCorrupt?: boolean;
+  /** The checked plan of these runs, when the caller made it already ({@link planSuite}). */
+  plan?: SuitePlan;
+}
+
+/** What {@link planSuite} found: the runs still to do, and the corrupt records of those runs to set aside first. */
+export interface SuitePlan {
+  todo: RunSpec[];
+  corrupt: CorruptRecord[];
+}
+
+/**
+ * Checks a suite before any compute: corrupt records (named, unless skipped), records of other configs in `out`
+ * (unless allowed), that the directory takes files, and that every unfinished run can train ({@link checkRuns}).
+ * @throws UsageError, one line
+ */
+export function planSuite(runs: readonly RunSpec[], out: string, options: SuiteOptions = {}): SuitePlan {
+  try {
+    const { records, corrupt } = scanRecords(out);
+    if (corrupt.length > 0 && !options.skipCorrupt) {
+      throw new Error(`${corrupt[0]!.path}: ${corrupt[0]!.reason}: a corrupt run record; ${CORRUPT_ADVICE}`);
+    }
+    if (!options.allowMixed) checkNotMixed(runs, records, out);
+    const finished = new Set(records.map((r) => r.spec.id));
+    const todo = runs.filter((r) => !finished.has(r.id));
+    checkRuns(todo);
+    if (todo.length > 0 || (options.report ?? true)) probeWritable(out);
+    const ids = new Set(todo.map((r) => `${r.id}.json`));
+    return { todo, corrupt: corrupt.filter((c) => ids.has(c.path.slice(c.path.lastIndexOf("/") + 1))) };
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/**
+ * Refuses runs whose task, algorithm and setting already have records of another config in `out`: one row would
+ * average different experiments as if they were seeds.
+ * @throws naming the first clash, the keys that differ and both values
+ */
+function checkNotMixed(runs: readonly RunSpec[], records: readonly RunRecord[], out: string): void {
+  const family = (r: RunSpec) => JSON.stringify([r.task, r.algorithm, settingLabel(r.setting)]);
+  const existing = new Map<string, RunSpec[]>();
+  for (const r of records) existing.set(family(r.spec), [...(existing.get(family(r.spec)) ?? []), r.spec]);
+  for (const run of runs) {
+    const other = (existing.get(family(run)) ?? []).find((r) => configKey(r) !== configKey(run));
+    if (other === undefined) continue;
+    const keys = configDifferences(other, run);
+    const there = flatConfig(other), here = flatConfig(run);
+    const shown = keys.slice(0, 3).map((k) =>
+      `${k} ${JSON.stringify(there[k] ?? null)} there, ${JSON.stringify(here[k] ?? null)} here`
+    );
+    const setting = settingLabel(run.setting);
+    throw new Error(
+      `${out} already holds ${run.task}/${run.algorithm}${setting ? ` (${setting})` : ""} runs of another config (${
+        shown.join("; ")
+      }${
+        keys.length > 3 ? `; ${keys.length - 3} more` : ""
+      }): use another --out, or --allow-mixed to keep both as separate rows`,
+    );
+  }
 }
 
 /**
  * Executes the runs that have no record in `out` yet (runs differing only in decoding share one training), then
  * writes the report of `out`. The backend must be initialised.
  */
-export async function runSuite(
-  runs: readonly RunSpec[],
-  out: string,
-  options: { keepCheckpoints?: boolean; report?: boolean } = {},
-): Promise<void> {
-  const todo = runs.filter((r) => readRecord(out, r.id) === null);
+export async function runSuite(runs: readonly RunSpec[], out: string, options: SuiteOptions = {}): Promise<void> {
+  const { todo, corrupt } = options.plan ?? planSuite(runs, out, options);
+  for (const c of corrupt) console.log(`set aside corrupt record ${c.path} → ${setAsideCorrupt(c)}`);
   const progress = new Progress(runs.length, runs.length - todo.length);
   const models = new TrainedModels(todo);
   for (const run of todo) {
@@ -158,7 +264,7 @@ export async function runSuite(
     );
   }
   if (options.report ?? true) {
-    const written = await writeReport(out);
+    const written = await writeReport(out, { skipCorrupt: options.skipCorrupt ?? false });
     console.log(`wrote ${written.join(", ")}`);
   }
 }

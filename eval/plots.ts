@@ -5,7 +5,7 @@
  * @module
  */
 import type { RunRecord } from "./store.ts";
-import { groupLabel, type ResultGroup, settingLabel } from "./table.ts";
+import { groupLabel, type ResultGroup } from "./table.ts";
 
 /** One figure: a file stem, a title and a JSON chart.js configuration. */
 export interface ChartSpec {
@@ -83,10 +83,7 @@ export function chartSpecs(groups: readonly ResultGroup[], records: readonly Run
         },
       },
     });
-    const runsOf = (g: ResultGroup) =>
-      records.filter((r) =>
-        r.spec.task === task && r.spec.algorithm === g.algorithm && settingLabel(r.spec.setting) === g.setting
-      );
+    const runsOf = (g: ResultGroup) => records.filter((r) => g.ids.includes(r.spec.id));
     specs.push({
       name: `training_${task}`,
       title: `${task}: policy loss during training (mean over seeds)`,

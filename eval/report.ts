@@ -4,19 +4,32 @@
  * @module
  */
 import { createRequire } from "node:module";
-import { runMain, UsageError } from "../ilql/cli.ts";
+import { parseCommandLine, runMain, UsageError } from "../ilql/cli.ts";
 import { writeFileAtomic } from "../ilql/safetensors.ts";
 import { type ChartSpec, chartSpecs, renderPng } from "./plots.ts";
-import { readRecords, type RunRecord } from "./store.ts";
+import { CorruptRecordError, type RunRecord, scanRecords } from "./store.ts";
 import { csvTable, type Grid, groupResults, headlineGrids, markdownTable, type ResultGroup } from "./table.ts";
 
-function provenance(dir: string, records: readonly RunRecord[]): string {
+function provenance(
+  dir: string,
+  records: readonly RunRecord[],
+  groups: readonly ResultGroup[],
+  skipped: number,
+): string {
   const commits = [...new Set(records.map((r) => r.provenance.commit.slice(0, 10)))];
   const backends = [...new Set(records.map((r) => r.provenance.backend))];
   const wall = records.reduce((s, r) => s + r.provenance.wallSeconds, 0);
+  const families = new Set(groups.map((g) => JSON.stringify([g.task, g.algorithm, g.sweep])));
+  const mixed = groups.length - families.size;
   return `${records.length} runs (commit ${commits.join(", ")}; ${backends.join("; ")}; ${
     (wall / 60).toFixed(1)
-  } run-minutes in all). Regenerate the runs with \`deno task bench\` (each record in records/ holds its spec), this ` +
+  } run-minutes in all) in ${groups.length} rows; every row holds the seeds of one resolved config${
+    mixed > 0
+      ? ` (${mixed} row(s) share a task, algorithm and setting with another row and name the keys they differ in)`
+      : ""
+  }${
+    skipped > 0 ? `; ${skipped} corrupt record file(s) left out (--skip-corrupt)` : ""
+  }. Regenerate the runs with \`deno task bench\` (each record in records/ holds its spec), this ` +
     `report with \`deno task report ${dir}\`.`;
 }
 
@@ -50,6 +63,7 @@ export function reportHtml(
   records: readonly RunRecord[],
   groups: readonly ResultGroup[],
   specs: ChartSpec[],
+  skipped = 0,
 ): string {
   const script = (code: string) => `<script>${code.replace(/<\/script/gi, "<\\/script")}</script>`;
   const grids = headlineGrids(groups).map(({ caption, grid }) => `<p>${escapeHtml(caption)}</p>\n${htmlGrid(grid)}`);
@@ -82,7 +96,7 @@ figure { margin: 1em 0; }
 </head>
 <body>
 <h1>ilql-bench results: ${escapeHtml(dir)}</h1>
-<p>${escapeHtml(provenance(dir, records))}</p>
+<p>${escapeHtml(provenance(dir, records, groups, skipped))}</p>
 ${grids.join("\n")}
 <h2>Figures</h2>
 ${canvases.join("\n")}
@@ -93,33 +107,50 @@ ${script(draw)}
 `;
 }
 
-/** Writes the report files of `dir` (tables, figures, HTML); returns their paths. */
-export async function writeReport(dir: string): Promise<string[]> {
-  const records = readRecords(dir);
+/**
+ * Writes the report files of `dir` (tables, figures, HTML); returns their paths.
+ * @param options.skipCorrupt leave corrupt record files out (the report says how many) instead of throwing
+ * @throws CorruptRecordError naming a corrupt record file
+ */
+export async function writeReport(dir: string, options: { skipCorrupt?: boolean } = {}): Promise<string[]> {
+  const { records, corrupt } = scanRecords(dir);
+  if (corrupt.length > 0 && !options.skipCorrupt) throw new CorruptRecordError(corrupt[0]!);
   if (records.length === 0) throw new Error(`${dir}: no run records (run \`deno task bench --out ${dir}\` first)`);
   const groups = groupResults(records);
   const specs = chartSpecs(groups, records);
   const files: Array<[string, string | Uint8Array]> = [
-    [`${dir}/table.md`, `# Results: ${dir}\n\n${provenance(dir, records)}\n\n${markdownTable(groups)}`],
+    [
+      `${dir}/table.md`,
+      `# Results: ${dir}\n\n${provenance(dir, records, groups, corrupt.length)}\n\n${markdownTable(groups)}`,
+    ],
     [`${dir}/table.csv`, csvTable(groups)],
-    [`${dir}/report.html`, reportHtml(dir, records, groups, specs)],
+    [`${dir}/report.html`, reportHtml(dir, records, groups, specs, corrupt.length)],
   ];
   for (const spec of specs) files.push([`${dir}/figures/${spec.name}.png`, await renderPng(spec)]);
   for (const [path, content] of files) await writeFileAtomic(path, content);
   return files.map(([path]) => path);
 }
 
+const HELP = `deno task report [DIR] [--skip-corrupt]
+
+Writes DIR/table.md, DIR/table.csv, DIR/figures/*.png and DIR/report.html from DIR/records (default DIR:
+results/quick). A corrupt record file stops it with the file's name; --skip-corrupt leaves such files out (the
+report says how many).`;
+
 async function main() {
-  if (Deno.args.includes("--help")) {
-    return console.log(
-      "deno task report [DIR]\n\nWrites DIR/table.md, DIR/table.csv, DIR/figures/*.png and DIR/report.html from DIR/records " +
-        "(default DIR: results/quick).",
-    );
+  const { values, positionals } = parseCommandLine(Deno.args, {
+    "skip-corrupt": { type: "boolean", default: false },
+    help: { type: "boolean", default: false },
+  }, {});
+  if (values.help) return console.log(HELP);
+  if (positionals.length > 1) throw new UsageError(`expected one directory, got ${positionals.join(" ")}`);
+  let written: string[];
+  try {
+    written = await writeReport(positionals[0] ?? "results/quick", { skipCorrupt: values["skip-corrupt"] });
+  } catch (e) {
+    if (e instanceof CorruptRecordError) throw new UsageError(e.message);
+    throw e;
   }
-  if (Deno.args.length > 1 || Deno.args[0]?.startsWith("--")) {
-    throw new UsageError(`expected one directory, got ${Deno.args.join(" ")}`);
-  }
-  const written = await writeReport(Deno.args[0] ?? "results/quick");
   console.log(`wrote ${written.length} files: ${written.join(", ")}`);
 }
 

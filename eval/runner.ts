@@ -65,7 +65,7 @@ export class TrainedModels {
 
 const datasets = new Map<string, Episode[]>();
 /** A run's training episodes: made once per process per task and size (a dataset depends on nothing else). */
-function datasetOf(spec: RunSpec): Episode[] {
+export function datasetOf(spec: RunSpec): Episode[] {
   const key = `${spec.task} ${spec.datasetSize}`;
   let data = datasets.get(key);
   if (data === undefined) datasets.set(key, data = TASKS[spec.task]!.dataset(spec.datasetSize ?? undefined, 0));

@@ -47,30 +47,85 @@ export function runDir(dir: string, id: string): string {
   return `${dir}/runs/${id}`;
 }
 
-/** The record of run `id`, or null when the run has not finished. */
-export function readRecord(dir: string, id: string): RunRecord | null {
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(recordPath(dir, id));
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw e;
-  }
-  const record = parseRecord(text, recordPath(dir, id));
-  return record.spec.id === id ? record : null;
+/** What to do about a corrupt record, appended to every message that names one. */
+export const CORRUPT_ADVICE = "move it aside (its run is then redone) or pass --skip-corrupt to leave it out";
+
+/** A record file that does not hold a finished run's record. */
+export interface CorruptRecord {
+  path: string;
+  reason: string;
 }
 
-function parseRecord(text: string, where: string): RunRecord {
-  let record: RunRecord;
+/** Raised when a results directory holds a corrupt record; names the file and what to do about it. */
+export class CorruptRecordError extends Error {
+  constructor(readonly corrupt: CorruptRecord) {
+    super(`${corrupt.path}: ${corrupt.reason}: a corrupt run record; ${CORRUPT_ADVICE}`);
+    this.name = "CorruptRecordError";
+  }
+}
+
+/** Where run `id` stands in `dir`: finished (with its record), not finished, or recorded in a corrupt file. */
+export type RecordStatus =
+  | { state: "done"; record: RunRecord }
+  | { state: "missing" }
+  | { state: "corrupt"; corrupt: CorruptRecord };
+
+/** The status of run `id` in `dir`, never throwing for a corrupt record. */
+export function recordStatus(dir: string, id: string): RecordStatus {
+  const path = recordPath(dir, id);
+  let text: string;
   try {
-    record = JSON.parse(text);
+    text = Deno.readTextFileSync(path);
   } catch (e) {
-    throw new Error(`${where}: not valid JSON (${(e as Error).message.split("\n")[0]})`);
+    if (e instanceof Deno.errors.NotFound) return { state: "missing" };
+    throw e;
   }
-  if (typeof record?.spec?.id !== "string" || !Array.isArray(record?.eval?.returns)) {
-    throw new Error(`${where}: not a run record (spec.id or eval.returns missing)`);
+  const parsed = parseRecord(text, `${id}.json`);
+  if ("reason" in parsed) return { state: "corrupt", corrupt: { path, reason: parsed.reason } };
+  return { state: "done", record: parsed };
+}
+
+/**
+ * The record of run `id`, or null when the run has not finished.
+ * @throws CorruptRecordError when the record file is corrupt
+ */
+export function readRecord(dir: string, id: string): RunRecord | null {
+  const status = recordStatus(dir, id);
+  if (status.state === "corrupt") throw new CorruptRecordError(status.corrupt);
+  return status.state === "done" ? status.record : null;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** A record, or why the text is not one (`name` is the file's name, which must be the run id). */
+function parseRecord(text: string, name: string): RunRecord | { reason: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    return { reason: `not valid JSON (${(e as Error).message.split("\n")[0]})` };
   }
-  return record;
+  const r = value as Partial<Record<keyof RunRecord, unknown>>;
+  const spec = isObject(r) && isObject(r.spec) ? r.spec : null;
+  const evaluation = isObject(r) && isObject(r.eval) ? r.eval : null;
+  const missing = [
+    [spec, "spec"],
+    [typeof spec?.id === "string", "spec.id"],
+    [typeof spec?.task === "string", "spec.task"],
+    [typeof spec?.algorithm === "string", "spec.algorithm"],
+    [Number.isInteger(spec?.seed), "spec.seed"],
+    [isObject(spec?.config), "spec.config"],
+    [isObject(spec?.setting), "spec.setting"],
+    [evaluation, "eval"],
+    [Array.isArray(evaluation?.returns), "eval.returns"],
+    [typeof evaluation?.mean === "number", "eval.mean"],
+    [isObject(evaluation?.metrics), "eval.metrics"],
+    [isObject(r?.provenance), "provenance"],
+    [Array.isArray(r?.history), "history"],
+  ].find(([ok]) => !ok);
+  if (missing !== undefined) return { reason: `not a run record (${missing[1]} missing or of the wrong type)` };
+  if (`${spec!.id}.json` !== name) return { reason: `holds run ${spec!.id}, not the run its name says` };
+  return value as RunRecord;
 }
 
 /** Writes a finished run's record (atomically; the run is done from then on). */
@@ -78,23 +133,52 @@ export async function writeRecord(dir: string, record: RunRecord): Promise<void>
   await writeFileAtomic(recordPath(dir, record.spec.id), JSON.stringify(record) + "\n");
 }
 
-/**
- * Every record under `dir` (merging all shards), in file-name order.
- * @throws naming the file when a record is malformed
- */
-export function readRecords(dir: string): RunRecord[] {
+/** Every record under `dir` and every corrupt record file, in file-name order. */
+export function scanRecords(dir: string): { records: RunRecord[]; corrupt: CorruptRecord[] } {
   let names: string[];
   try {
     names = [...Deno.readDirSync(`${dir}/records`)].filter((e) => e.isFile && e.name.endsWith(".json"))
       .map((e) => e.name).sort();
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return [];
+    if (e instanceof Deno.errors.NotFound) return { records: [], corrupt: [] };
     throw e;
   }
-  return names.map((name) => {
+  const records: RunRecord[] = [], corrupt: CorruptRecord[] = [];
+  for (const name of names) {
     const path = `${dir}/records/${name}`;
-    return parseRecord(Deno.readTextFileSync(path), path);
-  });
+    const parsed = parseRecord(Deno.readTextFileSync(path), name);
+    if ("reason" in parsed) corrupt.push({ path, reason: parsed.reason });
+    else records.push(parsed);
+  }
+  return { records, corrupt };
+}
+
+/**
+ * Every record under `dir` (merging all shards), in file-name order.
+ * @param options.skipCorrupt leave corrupt records out instead of throwing
+ * @throws CorruptRecordError naming the first corrupt record file
+ */
+export function readRecords(dir: string, options: { skipCorrupt?: boolean } = {}): RunRecord[] {
+  const { records, corrupt } = scanRecords(dir);
+  if (corrupt.length > 0 && !options.skipCorrupt) throw new CorruptRecordError(corrupt[0]!);
+  return records;
+}
+
+/**
+ * Moves a corrupt record out of the way (to `<name>.corrupt`, or `<name>.corrupt.N` when that exists) so that its
+ * run can be redone without losing the file; returns the new path.
+ */
+export function setAsideCorrupt(corrupt: CorruptRecord): string {
+  for (let n = 0;; n++) {
+    const target = `${corrupt.path}.corrupt${n === 0 ? "" : `.${n}`}`;
+    try {
+      Deno.lstatSync(target);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      Deno.renameSync(corrupt.path, target);
+      return target;
+    }
+  }
 }
 
 /** The current git commit of the checkout at `root` (read from `.git`, no git binary needed), or `unknown`. */

@@ -259,6 +259,41 @@ export function trainingKey(run: RunSpec): string {
   return hashOf({ task: run.task, algorithm: run.algorithm, seed: run.seed, datasetSize: run.datasetSize, config });
 }
 
+/** `key=value` pairs of a setting, in key order. */
+export function settingLabel(setting: Record<string, unknown>): string {
+  return Object.keys(setting).sort().map((k) => `${k}=${JSON.stringify(setting[k])}`).join(" ");
+}
+
+/** A run's name in logs and errors: task/algorithm, its sweep setting, its seed. */
+export function runName(r: RunSpec): string {
+  return [`${r.task}/${r.algorithm}`, settingLabel(r.setting), `seed ${r.seed}`].filter(Boolean).join(" ");
+}
+
+/**
+ * Everything that decides a run's result except its seed, flattened to `section.key` → value (plus `datasetSize`
+ * and `evalEpisodes`): runs with equal flat configs are seeds of one experiment.
+ */
+export function flatConfig(run: RunSpec): Record<string, unknown> {
+  const flat: Record<string, unknown> = { datasetSize: run.datasetSize, evalEpisodes: run.evalEpisodes };
+  for (const [section, values] of Object.entries(run.config)) {
+    for (const [key, value] of Object.entries(values as Record<string, unknown>)) flat[`${section}.${key}`] = value;
+  }
+  delete flat["train.seed"];
+  return flat;
+}
+
+/** The identity of a run's experiment: task, algorithm, sweep setting and {@link flatConfig}, without the seed. */
+export function configKey(run: RunSpec): string {
+  return hashOf({ task: run.task, algorithm: run.algorithm, setting: run.setting, config: flatConfig(run) });
+}
+
+/** The `section.key` names whose values differ between two runs' flat configs, in key order. */
+export function configDifferences(a: RunSpec, b: RunSpec): string[] {
+  const fa = flatConfig(a), fb = flatConfig(b);
+  return [...new Set([...Object.keys(fa), ...Object.keys(fb)])].sort()
+    .filter((k) => canonical(fa[k] ?? null) !== canonical(fb[k] ?? null));
+}
+
 /** A share of the runs: shard `index` of `count` (0-based). */
 export interface Shard {
   index: number;

@@ -7,14 +7,24 @@
 import { ALGORITHMS, TASKS } from "./registry.ts";
 import { bootstrapMean, meanSe, normalizedScore, type SeedSummary } from "./stats.ts";
 import type { RunRecord } from "./store.ts";
+import { configKey, flatConfig, settingLabel } from "./suite.ts";
 
-/** One cell of the results: a (task, algorithm, setting) group of runs over seeds. */
+/** One cell of the results: the runs (seeds) of one task, algorithm, setting and resolved config. */
 export interface ResultGroup {
   task: string;
   algorithm: string;
-  /** The sweep setting as `key=value` pairs (empty without a sweep). */
+  /**
+   * The sweep setting as `key=value` pairs (empty without a sweep), followed by the config keys in which this
+   * group differs from other groups of the same task, algorithm and setting (results of mixed configs).
+   */
   setting: string;
+  /** The sweep setting alone (`key=value` pairs; empty without a sweep). */
+  sweep: string;
+  /** The hash of the resolved config the group's runs share ({@link configKey}); one config per group, always. */
+  config: string;
   seeds: number[];
+  /** The records' run ids. */
+  ids: string[];
   /** Over seeds of the per-run mean returns. */
   summary: SeedSummary;
   /** Mean over seeds of each run's standard error over its evaluation episodes. */
@@ -30,11 +40,6 @@ export interface ResultGroup {
   stepsPerSecond: number;
 }
 
-/** `key=value` pairs of a setting, in key order. */
-export function settingLabel(setting: Record<string, unknown>): string {
-  return Object.keys(setting).sort().map((k) => `${k}=${JSON.stringify(setting[k])}`).join(" ");
-}
-
 /** Registration order (unregistered names last, alphabetically). */
 function order(names: string[], name: string): string {
   const i = names.indexOf(name);
@@ -46,22 +51,58 @@ export function groupLabel(g: ResultGroup): string {
   return `${g.algorithm}${g.setting ? ` (${g.setting})` : ""}`;
 }
 
-/** Groups records by task, algorithm and setting (in registration order, then setting) and summarises each group. */
+/**
+ * The setting label of each config of one task, algorithm and setting: the sweep setting, then, when several
+ * configs share them, the `key=value` pairs in which the configs differ.
+ */
+function distinguishingLabels(configs: ReadonlyMap<string, RunRecord>, setting: string): Map<string, string> {
+  const flats = new Map([...configs].map(([key, r]) => [key, flatConfig(r.spec)]));
+  const keys = [...new Set([...flats.values()].flatMap((f) => Object.keys(f)))].sort();
+  const differing = configs.size < 2 ? [] : keys.filter((k) => {
+    const values = new Set([...flats.values()].map((f) => JSON.stringify(f[k] ?? null)));
+    return values.size > 1;
+  });
+  return new Map(
+    [...flats].map(([key, flat]) => [
+      key,
+      [setting, ...differing.map((k) => `${k}=${JSON.stringify(flat[k] ?? null)}`)].filter(Boolean).join(" "),
+    ]),
+  );
+}
+
+/**
+ * Groups records by task, algorithm, setting and resolved config (in registration order, then setting) and
+ * summarises each group. Runs of different configs never share a group: they are separate rows whose setting names
+ * the keys they differ in.
+ */
 export function groupResults(records: readonly RunRecord[]): ResultGroup[] {
-  const key = (r: RunRecord) =>
+  const family = (r: RunRecord) =>
     [
       order(Object.keys(TASKS), r.spec.task),
       order(Object.keys(ALGORITHMS), r.spec.algorithm),
       settingLabel(r.spec.setting),
     ]
       .join("\u0000");
-  const sorted = [...records].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a.spec.seed - b.spec.seed));
-  const groups = new Map<string, RunRecord[]>();
-  for (const r of sorted) {
-    const key = JSON.stringify([r.spec.task, r.spec.algorithm, settingLabel(r.spec.setting)]);
-    groups.set(key, [...(groups.get(key) ?? []), r]);
+  // the configs of each (task, algorithm, setting), and their labels
+  const configs = new Map<string, Map<string, RunRecord>>();
+  for (const r of records) {
+    const f = family(r);
+    if (!configs.has(f)) configs.set(f, new Map());
+    if (!configs.get(f)!.has(configKey(r.spec))) configs.get(f)!.set(configKey(r.spec), r);
   }
-  return [...groups.values()].map((rs) => {
+  const labels = new Map<string, string>();
+  for (const [f, byConfig] of configs) {
+    const setting = settingLabel([...byConfig.values()][0]!.spec.setting);
+    for (const [key, label] of distinguishingLabels(byConfig, setting)) labels.set(`${f}\u0000${key}`, label);
+  }
+  const key = (r: RunRecord) => `${family(r)}\u0000${configKey(r.spec)}`;
+  const sortKey = (r: RunRecord) => `${family(r)}\u0000${labels.get(key(r))}\u0000${configKey(r.spec)}`;
+  const sorted = [...records].sort((a, b) =>
+    sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : a.spec.seed - b.spec.seed
+  );
+  const groups = new Map<string, RunRecord[]>();
+  for (const r of sorted) groups.set(key(r), [...(groups.get(key(r)) ?? []), r]);
+  return [...groups.entries()].map(([k, rs]) => {
     const first = rs[0]!;
     const summary = bootstrapMean(rs.map((r) => r.eval.mean));
     const { floor, ceiling } = first.anchors;
@@ -73,8 +114,11 @@ export function groupResults(records: readonly RunRecord[]): ResultGroup[] {
     return {
       task: first.spec.task,
       algorithm: first.spec.algorithm,
-      setting: settingLabel(first.spec.setting),
+      setting: labels.get(k)!,
+      sweep: settingLabel(first.spec.setting),
+      config: configKey(first.spec),
       seeds: rs.map((r) => r.spec.seed),
+      ids: rs.map((r) => r.spec.id),
       summary,
       episodeSe: meanSe(rs.map((r) => r.eval.se)).mean,
       episodesPerRun: first.eval.returns.length,
@@ -149,15 +193,15 @@ export function markdownTable(groups: readonly ResultGroup[]): string {
   ];
   return [
     ...headlineGrids(groups).flatMap(({ caption, grid }) => [caption, "", ...md(grid), ""]),
-    "Per group: seeds, mean ± s.e. over evaluation episodes (averaged over seeds), interquartile mean over seeds, task",
-    "metrics, training speed:",
+    "Per group (the seeds of one resolved config, named by its hash): seeds, mean ± s.e. over evaluation episodes",
+    "(averaged over seeds), interquartile mean over seeds, task metrics, training speed:",
     "",
-    "| task | algorithm | setting | seeds | episodes/run | return ± s.e. | IQM | metrics | steps/s |",
-    "|---|---|---|---|---:|---|---:|---|---:|",
+    "| task | algorithm | setting | config | seeds | episodes/run | return ± s.e. | IQM | metrics | steps/s |",
+    "|---|---|---|---|---|---:|---|---:|---|---:|",
     ...groups.map((g) =>
-      `| ${g.task} | ${g.algorithm} | ${g.setting || "–"} | ${g.seeds.join(", ")} | ${g.episodesPerRun} | ${
-        f(g.summary.mean)
-      } ± ${f(g.episodeSe)} | ${f(g.summary.iqm)} | ${
+      `| ${g.task} | ${g.algorithm} | ${g.setting || "–"} | ${g.config} | ${
+        g.seeds.join(", ")
+      } | ${g.episodesPerRun} | ${f(g.summary.mean)} ± ${f(g.episodeSe)} | ${f(g.summary.iqm)} | ${
         Object.entries(g.metrics).map(([k, v]) => `${k} ${f(v, 3)}`).join(", ") || "–"
       } | ${f(g.stepsPerSecond, 1)} |`
     ),
@@ -177,6 +221,7 @@ export function csvTable(groups: readonly ResultGroup[]): string {
     "task",
     "algorithm",
     "setting",
+    "config",
     "seeds",
     "episodes_per_run",
     "mean",
@@ -193,6 +238,7 @@ export function csvTable(groups: readonly ResultGroup[]): string {
       g.task,
       g.algorithm,
       g.setting,
+      g.config,
       g.seeds.join(" "),
       g.episodesPerRun,
       g.summary.mean,

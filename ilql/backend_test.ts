@@ -23,6 +23,7 @@ const warnings: string[] = [];
 const info = await initBackend({ backend: "wasm", blas: "off", warn: (line) => warnings.push(line) });
 
 const DENO_CONFIG = new URL("../deno.json", import.meta.url).pathname;
+const DENO_LOCK = new URL("../deno.lock", import.meta.url).pathname;
 const BACKEND_URL = new URL("./backend.ts", import.meta.url).href;
 
 function randn(n: number, prng: Prng, scale = 1): Float32Array {
@@ -79,14 +80,28 @@ interface ScriptResult {
   stderr: string;
 }
 
-/** Runs a module in a fresh Deno process, offline and without touching the lockfile or asking for permissions. */
+/**
+ * Runs a module in a fresh Deno process, offline, without asking for permissions, resolving packages through the
+ * project's lock file exactly as the test process did (`--frozen`: the lock is read, never rewritten). Without the
+ * lock the child would resolve optional platform packages afresh that no cache of a fresh machine holds.
+ */
 async function runScript(source: string, timeoutMs = 60_000): Promise<ScriptResult> {
   const dir = await Deno.makeTempDir({ prefix: "ilql-backend-test-" });
   try {
     const file = `${dir}/script.ts`;
     await Deno.writeTextFile(file, source.replaceAll("$DIR", dir));
     const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--no-prompt", "-A", "--cached-only", "--no-lock", "--config", DENO_CONFIG, file],
+      args: [
+        "run",
+        "--no-prompt",
+        "-A",
+        "--cached-only",
+        "--frozen",
+        `--lock=${DENO_LOCK}`,
+        "--config",
+        DENO_CONFIG,
+        file,
+      ],
       cwd: dir,
       stdout: "piped",
       stderr: "piped",

@@ -7,7 +7,7 @@ import { resolveSections, type SectionsOf } from "./config.ts";
 import { saveCheckpoint } from "./checkpoint.ts";
 import { DATA_SPEC, EpisodeSampler, filterEpisodes } from "./data.ts";
 import { DECODE_SPEC } from "./decode.ts";
-import { encodeEpisode, type Episode } from "./episode.ts";
+import { type EncodedEpisode, encodeEpisode, type Episode } from "./episode.ts";
 import { ILQL_SPEC, type IlqlState, ilqlUpdate, initIlqlState, makeOptimizer } from "./ilql.ts";
 import { IlqlModel, MODEL_SPEC, tokenContextOf } from "./model.ts";
 import { OPTIM_SPEC } from "./optim.ts";
@@ -43,6 +43,22 @@ export interface TrainIlqlOptions {
 }
 
 /**
+ * The training episodes of a run, filtered (`data`) and encoded for its model's context.
+ * @throws naming `source` and the episode on a malformed episode or one longer than the context, or when the filter
+ * leaves none
+ */
+export function encodeTrainingEpisodes(
+  episodes: readonly Episode[],
+  tokenizer: Tokenizer,
+  config: Pick<IlqlRunConfig, "data" | "model">,
+  source = "episode",
+): EncodedEpisode[] {
+  return filterEpisodes(episodes, config.data).map((e, i) =>
+    encodeEpisode(e, tokenizer, { context: tokenContextOf(config.model), where: `${source} ${i}` })
+  );
+}
+
+/**
  * Trains ILQL (or any of its presets, e.g. BC with only the policy loss) on offline episodes.
  * @throws on a malformed episode, naming `source` and the episode index
  */
@@ -52,12 +68,7 @@ export async function trainIlql(
   config: IlqlRunConfig,
   options: TrainIlqlOptions = {},
 ): Promise<{ state: IlqlState; history: LogRecord[] }> {
-  const encoded = filterEpisodes(episodes, config.data).map((e, i) =>
-    encodeEpisode(e, tokenizer, {
-      context: tokenContextOf(config.model),
-      where: `${options.source ?? "episode"} ${i}`,
-    })
-  );
+  const encoded = encodeTrainingEpisodes(episodes, tokenizer, config, options.source);
   const root = new Prng(config.train.seed);
   const model = new IlqlModel(config.model, tokenizer.vocabSize, root.fork());
   const sampler = new EpisodeSampler(encoded, tokenizer.special.pad, root.fork());
