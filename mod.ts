@@ -23,7 +23,9 @@ export {
   type BackendOptions,
   BACKENDS,
   initBackend,
+  PINNED_THREADS,
 } from "./ilql/backend.ts";
+export { PINNED_CORE, runsPinnedCore } from "./ilql/blas.ts";
 export {
   bool,
   choice,
@@ -98,10 +100,19 @@ export {
   trainLoop,
   type UpdateFn,
 } from "./ilql/trainer.ts";
-export { ILQL_RUN_SECTIONS, type IlqlRunConfig, ilqlRunConfig, trainIlql, type TrainIlqlOptions } from "./ilql/run.ts";
+export {
+  encodeTrainingEpisodes,
+  ILQL_RUN_SECTIONS,
+  type IlqlRunConfig,
+  ilqlRunConfig,
+  trainIlql,
+  type TrainIlqlOptions,
+} from "./ilql/run.ts";
 export { type BatchPolicy, type LanguageEnv, type Rollout, rollout, type StepResult } from "./tasks/task.ts";
 export {
   type AlgorithmDefinition,
+  checkOfflineConfig,
+  checkRunConfig,
   evaluationDecode,
   type Overrides,
   RUN_SECTIONS,
@@ -118,15 +129,29 @@ export { SINGLE_STEP } from "./baselines/single_step.ts";
 export { MC_RETURNS } from "./baselines/mc_returns.ts";
 export { DECISION_TRANSFORMER } from "./baselines/decision_transformer.ts";
 export { CQL } from "./baselines/cql.ts";
-export { gae, PPO, PPO_SPEC, type PpoConfig, ppoLoss, type PpoTerms, trainPpo } from "./baselines/ppo.ts";
+export {
+  checkPpoConfig,
+  gae,
+  PPO,
+  PPO_SPEC,
+  type PpoConfig,
+  ppoLoss,
+  type PpoTerms,
+  trainPpo,
+} from "./baselines/ppo.ts";
 export { ALGORITHMS, type TaskDefinition, type TaskEvaluation, TASKS } from "./eval/registry.ts";
 export {
+  configDifferences,
+  configKey,
   type ExpandOptions,
   expandSuite,
+  flatConfig,
   parseSettings,
   parseShard,
   parseSweep,
+  runName,
   type RunSpec,
+  settingLabel,
   type Shard,
   shardFromEnv,
   shardRuns,
@@ -136,7 +161,19 @@ export {
   type Sweep,
 } from "./eval/suite.ts";
 export { type ExecuteOptions, executeRun } from "./eval/runner.ts";
-export { readRecord, readRecords, type RunRecord } from "./eval/store.ts";
+export {
+  type CorruptRecord,
+  CorruptRecordError,
+  readRecord,
+  readRecords,
+  type RecordStatus,
+  recordStatus,
+  type RunRecord,
+  scanRecords,
+  setAsideCorrupt,
+} from "./eval/store.ts";
+export { checkRuns, probeWritable } from "./eval/preflight.ts";
+export { planSuite, runSuite, type SuiteOptions, type SuitePlan } from "./eval/bench.ts";
 export { csvTable, groupResults, markdownTable, type ResultGroup } from "./eval/table.ts";
 export { type ChartSpec, chartSpecs, renderPng } from "./eval/plots.ts";
 export { writeReport } from "./eval/report.ts";

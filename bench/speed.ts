@@ -11,10 +11,9 @@
 import * as tf from "@tensorflow/tfjs";
 import os from "node:os";
 import process from "node:process";
-import { parseArgs } from "node:util";
 import { activeBlas } from "../ilql/blas.ts";
 import { initBackend } from "../ilql/backend.ts";
-import { runMain, UsageError } from "../ilql/cli.ts";
+import { parseFlags, runMain, UsageError } from "../ilql/cli.ts";
 import { defaultsOf } from "../ilql/config.ts";
 import { DECODE_SPEC, generate, textPolicy } from "../ilql/decode.ts";
 import type { Batch } from "../ilql/episode.ts";
@@ -351,30 +350,21 @@ Profile one configuration (per-kernel times of one step, on stderr):
   deno task bench:speed --worker step --preset dialogue --layout separate --blas on --profile`;
 
 async function main() {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: Deno.args,
-      options: {
-        worker: { type: "string" },
-        preset: { type: "string", default: "wordle,dialogue,gpt-small" },
-        layout: { type: "string", default: "separate,shared" },
-        blas: { type: "string", default: "on" },
-        rounds: { type: "string", default: "2" },
-        warmup: { type: "string" },
-        reps: { type: "string" },
-        kernels: { type: "string", default: "avx2,avx512" },
-        "no-torch": { type: "boolean", default: false },
-        "no-wasm": { type: "boolean", default: false },
-        profile: { type: "boolean", default: false },
-        out: { type: "string", default: "results/speed" },
-        help: { type: "boolean", default: false },
-      },
-      strict: true,
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message.split("\n")[0]!.replace(/\. To specify a positional.*$/, ""));
-  }
+  const { values } = parseFlags(Deno.args, {
+    worker: { type: "string" },
+    preset: { type: "string", default: "wordle,dialogue,gpt-small" },
+    layout: { type: "string", default: "separate,shared" },
+    blas: { type: "string", default: "on" },
+    rounds: { type: "string", default: "2" },
+    warmup: { type: "string" },
+    reps: { type: "string" },
+    kernels: { type: "string", default: "avx2,avx512" },
+    "no-torch": { type: "boolean", default: false },
+    "no-wasm": { type: "boolean", default: false },
+    profile: { type: "boolean", default: false },
+    out: { type: "string", default: "results/speed" },
+    help: { type: "boolean", default: false },
+  }, false);
   if (values.help) return console.log(HELP);
   const presets = values.preset.split(",") as PresetName[];
   const layouts = values.layout.split(",") as Layout[];

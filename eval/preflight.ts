@@ -58,7 +58,7 @@ export function checkRuns(runs: readonly RunSpec[]): void {
       const key = hashOf({ task: run.task, size: run.datasetSize, data: run.config.data, model: run.config.model });
       let count = encoded.get(key);
       if (count === undefined) {
-        count = encodeTrainingEpisodes(datasetOf(run), task.tokenizer, run.config, `${run.task} dataset episode`)
+        count = encodeTrainingEpisodes(datasetOf(run), task.tokenizer, run.config, `${run.task} dataset`)
           .length;
         encoded.set(key, count);
       }

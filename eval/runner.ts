@@ -108,6 +108,7 @@ export async function executeRun(spec: RunSpec, dir: string, options: ExecuteOpt
   if (options.models) options.models.release(spec, { trained, history, trainSeconds });
   else trained.dispose();
   const { mean, se } = meanSe(result.returns);
+  const backend = backendInfo();
   const record: RunRecord = {
     spec,
     configHash: hashOf(spec.config),
@@ -120,6 +121,7 @@ export async function executeRun(spec: RunSpec, dir: string, options: ExecuteOpt
       deno: Deno.version.deno,
       tfjs: tf.version_core,
       backend: backendInfo()?.summary ?? "unknown",
+      ...(backend ? { numerics: { pinned: backend.pinned, blas: backend.blas, threads: backend.threads } } : {}),
       trainSeconds,
       wallSeconds: (performance.now() - started) / 1000,
       peakRssMiB: process.resourceUsage().maxRSS / 1024,

@@ -30,6 +30,15 @@ export interface RunRecord {
     deno: string;
     tfjs: string;
     backend: string;
+    /**
+     * What decides the digits besides the code: whether they were pinned (`--kernels`), the BLAS library's kernels,
+     * build and threads, the wasm threads (absent in records made before it was recorded).
+     */
+    numerics?: {
+      pinned: boolean;
+      blas: { path: string; core: string; config: string; threads: number } | null;
+      threads: number;
+    };
     trainSeconds: number;
     wallSeconds: number;
     peakRssMiB: number;
@@ -77,7 +86,7 @@ export function recordStatus(dir: string, id: string): RecordStatus {
   try {
     text = Deno.readTextFileSync(path);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return { state: "missing" };
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return { state: "missing" };
     throw e;
   }
   const parsed = parseRecord(text, `${id}.json`);
@@ -140,7 +149,9 @@ export function scanRecords(dir: string): { records: RunRecord[]; corrupt: Corru
     names = [...Deno.readDirSync(`${dir}/records`)].filter((e) => e.isFile && e.name.endsWith(".json"))
       .map((e) => e.name).sort();
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return { records: [], corrupt: [] };
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) {
+      return { records: [], corrupt: [] };
+    }
     throw e;
   }
   const records: RunRecord[] = [], corrupt: CorruptRecord[] = [];

@@ -11,7 +11,7 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { registerWasmKernels } from "./_wasm_kernels.ts";
-import { openBlas, registerBlasKernels } from "./blas.ts";
+import { openBlas, PINNED_CORE, registerBlasKernels, runsPinnedCore } from "./blas.ts";
 import { setWasmBackend } from "./_wasm_threads.ts";
 import { setMatMulRoute } from "./ops.ts";
 
@@ -30,6 +30,13 @@ export interface BackendOptions {
   workerDir?: string;
   /** Native BLAS for the wasm backend: `auto` (default) uses OpenBLAS when it can, `on` requires it, `off` never. */
   blas?: "auto" | "on" | "off";
+  /**
+   * What decides the digits of a result (default `native`): `pinned` fixes OpenBLAS's kernel family to
+   * {@link PINNED_CORE} and its thread count to {@link PINNED_THREADS} (unless `threads` is given), so that every
+   * x86-64 machine with AVX2 sums in the same order; `native` lets OpenBLAS pick the fastest kernels for this CPU
+   * and uses every core (at most 8). The wasm kernels give the same digits at any thread count.
+   */
+  kernels?: "pinned" | "native";
   /** Where warnings and the one line saying which path runs go (default `console.warn`). */
   warn?: (line: string) => void;
 }
@@ -41,11 +48,16 @@ export interface BackendInfo {
   threads: number;
   /** How matmuls are issued: `fast` = XNNPACK-friendly 2-D calls with explicit transposes. */
   matmul: "fast" | "plain";
-  /** The native BLAS the wasm kernels call (library path and OpenBLAS core), or null. */
-  blas: { path: string; core: string; threads: number } | null;
+  /** The native BLAS the wasm kernels call (library path, OpenBLAS core and build line), or null. */
+  blas: { path: string; core: string; config: string; threads: number } | null;
+  /** Whether the digits are pinned ({@link BackendOptions.kernels}): true when pinning was asked for and took. */
+  pinned: boolean;
   /** One line for logs and result records. */
   summary: string;
 }
+
+/** OpenBLAS threads of pinned results: the thread count changes OpenBLAS's summation order (measured). */
+export const PINNED_THREADS = 2;
 
 const TFJS_NODE_PACKAGES = ["npm:@tensorflow/tfjs-node-gpu@4.22.0", "npm:@tensorflow/tfjs-node@4.22.0"];
 
@@ -88,18 +100,31 @@ async function startWasm(options: BackendOptions, warn: (line: string) => void):
   registerWasmKernels();
   const mode = options.blas ?? "auto";
   if (!["auto", "on", "off"].includes(mode)) throw new Error(`blas must be auto, on or off, got '${mode}'`);
+  const kernels = options.kernels ?? "native";
+  if (!["pinned", "native"].includes(kernels)) throw new Error(`kernels must be pinned or native, got '${kernels}'`);
+  const pin = kernels === "pinned";
   if (mode !== "off") {
-    const { blas, reason } = openBlas(options.threads);
+    const core = pin && runsPinnedCore() ? PINNED_CORE : undefined;
+    const { blas, reason } = openBlas(options.threads ?? (pin ? PINNED_THREADS : undefined), core);
     if (blas !== null) {
       registerBlasKernels(blas);
       // with BLAS doing the matmuls the single-thread SIMD build is fastest (native-blas.md)
       await setWasmBackend(1, "");
-      const summary = `tfjs-wasm simd + OpenBLAS (${blas.core}, ${blas.threads} thread(s))`;
+      const pinned = core !== undefined && blas.core.toLowerCase() === core.toLowerCase();
+      if (pin && !pinned) {
+        warn(
+          `warning: OpenBLAS kernels not pinned (${
+            core === undefined ? `this CPU does not run the ${PINNED_CORE} kernels` : `the library chose ${blas.core}`
+          }); results may differ in the last digits from pinned machines`,
+        );
+      }
+      const summary = `tfjs-wasm simd + OpenBLAS (${blas.core}, ${blas.threads} thread(s)${pinned ? ", pinned" : ""})`;
       return {
         backend: "wasm",
         threads: 1,
         matmul: "plain",
-        blas: { path: blas.path, core: blas.core, threads: blas.threads },
+        blas: { path: blas.path, core: blas.core, config: blas.config, threads: blas.threads },
+        pinned,
         summary,
       };
     }
@@ -125,14 +150,15 @@ async function startWasm(options: BackendOptions, warn: (line: string) => void):
     threads,
     matmul: "fast",
     blas: null,
-    summary: `tfjs-wasm simd, ${threads} thread(s), fast matmul`,
+    pinned: pin,
+    summary: `tfjs-wasm simd, ${threads} thread(s), fast matmul${pin ? ", pinned" : ""}`,
   };
 }
 
 async function startCpu(): Promise<BackendInfo> {
   if (!(await tf.setBackend("cpu"))) throw new Error("the cpu backend failed to initialise");
   await tf.ready();
-  return { backend: "cpu", threads: 1, matmul: "plain", blas: null, summary: "tfjs-cpu (pure JS)" };
+  return { backend: "cpu", threads: 1, matmul: "plain", blas: null, pinned: false, summary: "tfjs-cpu (pure JS)" };
 }
 
 async function startTensorflow(): Promise<BackendInfo> {
@@ -142,7 +168,14 @@ async function startTensorflow(): Promise<BackendInfo> {
       await import(spec);
       if (await tf.setBackend("tensorflow")) {
         await tf.ready();
-        return { backend: "tensorflow", threads: 0, matmul: "plain", blas: null, summary: `libtensorflow via ${spec}` };
+        return {
+          backend: "tensorflow",
+          threads: 0,
+          matmul: "plain",
+          blas: null,
+          pinned: false,
+          summary: `libtensorflow via ${spec}`,
+        };
       }
       errors.push(`${spec}: backend did not start`);
     } catch (e) {

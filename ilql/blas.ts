@@ -41,6 +41,7 @@ const SYMBOLS = {
   openblas_set_num_threads: { parameters: ["i32"], result: "void", optional: true },
   openblas_get_num_threads: { parameters: [], result: "i32", optional: true },
   openblas_get_corename: { parameters: [], result: "pointer", optional: true },
+  openblas_get_config: { parameters: [], result: "pointer", optional: true },
 } as const;
 
 type BlasLibrary = Deno.DynamicLibrary<typeof SYMBOLS>;
@@ -67,7 +68,40 @@ export interface Blas {
   path: string;
   /** OpenBLAS's kernel family (e.g. `SkylakeX`, `Haswell`), when the library reports it. */
   core: string;
+  /** OpenBLAS's build line (version, DYNAMIC_ARCH, …), when the library reports it. */
+  config: string;
   threads: number;
+}
+
+/**
+ * The OpenBLAS kernel family results are pinned to by default: AVX2 + FMA kernels, which every x86-64 CPU since 2013
+ * runs, so that two machines sum in the same order and give the same digits (`--kernels native` opts out).
+ */
+export const PINNED_CORE = "Haswell";
+
+/**
+ * Whether this CPU runs the {@link PINNED_CORE} kernels: x86-64 with AVX2 and FMA usable. Asked of glibc's
+ * `<sys/platform/x86.h>` interface (`__x86_get_cpuid_feature_leaf`, glibc 2.33+) through FFI, because Deno allows
+ * reading /proc/cpuinfo only with --allow-all; false when that cannot be asked (another libc, no --allow-ffi).
+ */
+export function runsPinnedCore(): boolean {
+  if (Deno.build.arch !== "x86_64" || Deno.build.os !== "linux") return false;
+  let libc;
+  try {
+    libc = Deno.dlopen("libc.so.6", { __x86_get_cpuid_feature_leaf: { parameters: ["u32"], result: "pointer" } });
+  } catch {
+    return false;
+  }
+  try {
+    // struct cpuid_feature { cpuid_array[4]; active_array[4] } (eax, ebx, ecx, edx); leaf index 0 is CPUID 1, 1 is CPUID 7
+    const active = (leaf: number, register: number, bit: number) => {
+      const pointer = libc.symbols.__x86_get_cpuid_feature_leaf(leaf);
+      return pointer !== null && ((new Deno.UnsafePointerView(pointer).getUint32(16 + 4 * register) >>> bit) & 1) === 1;
+    };
+    return active(0, 2, 12) && active(1, 1, 5); // FMA: CPUID 1 ECX bit 12; AVX2: CPUID 7 EBX bit 5
+  } finally {
+    libc.close();
+  }
 }
 
 function envOrNull(name: string): string | null {
@@ -81,8 +115,18 @@ function envOrNull(name: string): string | null {
 /**
  * Opens OpenBLAS, or returns null with the reason when it is absent or FFI is not allowed.
  * @param threads OpenBLAS threads (default: the machine's cores, at most 8)
+ * @param core a kernel family to force (`OPENBLAS_CORETYPE`, read by OpenBLAS when it loads), or the library's own
+ * choice for this CPU when absent
+ * @throws when `core` is given and the environment variable cannot be set (no --allow-env=OPENBLAS_CORETYPE)
  */
-export function openBlas(threads?: number): { blas: Blas | null; reason: string } {
+export function openBlas(threads?: number, core?: string): { blas: Blas | null; reason: string } {
+  if (core !== undefined) {
+    try {
+      Deno.env.set("OPENBLAS_CORETYPE", core);
+    } catch (e) {
+      throw new Error(`cannot pin the OpenBLAS kernels to ${core}: ${(e as Error).message.split("\n")[0]}`);
+    }
+  }
   const override = envOrNull("ILQL_BLAS_LIB");
   const paths = override ? [override] : CANDIDATES;
   let lastError = "not found";
@@ -100,9 +144,16 @@ export function openBlas(threads?: number): { blas: Blas | null; reason: string 
     }
     const n = threads ?? Math.min(navigator.hardwareConcurrency || 1, 8);
     library.symbols.openblas_set_num_threads?.(n);
-    const corePtr = library.symbols.openblas_get_corename?.() ?? null;
-    const core = corePtr === null ? "unknown" : new Deno.UnsafePointerView(corePtr).getCString();
-    return { blas: { library, path, core, threads: library.symbols.openblas_get_num_threads?.() ?? n }, reason: "" };
+    const text = (ptr: Deno.PointerValue | null) =>
+      ptr === null ? "unknown" : new Deno.UnsafePointerView(ptr).getCString();
+    const blas = {
+      library,
+      path,
+      core: text(library.symbols.openblas_get_corename?.() ?? null),
+      config: text(library.symbols.openblas_get_config?.() ?? null).trim(),
+      threads: library.symbols.openblas_get_num_threads?.() ?? n,
+    };
+    return { blas, reason: "" };
   }
   return { blas: null, reason: override ? `ILQL_BLAS_LIB=${override}: ${lastError}` : "OpenBLAS not found" };
 }

@@ -31,10 +31,38 @@ export function parseCommandLine<O extends NonNullable<ParseArgsConfig["options"
   options: O,
   sections: SectionSpecs,
 ) {
+  let split;
   try {
-    const { overrides, rest } = parseOverrides(sections, args);
-    const { values, positionals } = parseArgs({ args: rest, options, strict: true, allowPositionals: true });
-    return { values, positionals, overrides };
+    split = parseOverrides(sections, args);
+  } catch (e) {
+    throw new UsageError((e as Error).message.split("\n")[0]!);
+  }
+  const { values, positionals } = parseFlags(split.rest, options);
+  return { values, positionals, overrides: split.overrides };
+}
+
+/**
+ * `node:util` parseArgs, strict, with errors as one-line usage errors. A value that starts with a dash but reads as
+ * a number (`--games -3`) is taken as the flag's value, so that the flag's own check can say what is wrong with it
+ * (parseArgs alone calls it "ambiguous").
+ * @throws UsageError naming the unknown flag or the flag without a value
+ */
+export function parseFlags<O extends NonNullable<ParseArgsConfig["options"]>>(
+  args: readonly string[],
+  options: O,
+  allowPositionals = true,
+) {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const flag = args[i]!, next = args[i + 1];
+    const name = flag.startsWith("--") ? flag.slice(2) : null;
+    if (name !== null && options[name]?.type === "string" && next !== undefined && /^-\.?\d/.test(next)) {
+      joined.push(`${flag}=${next}`);
+      i++;
+    } else joined.push(flag);
+  }
+  try {
+    return parseArgs({ args: joined, options, strict: true, allowPositionals });
   } catch (e) {
     throw new UsageError((e as Error).message.split("\n")[0]!.replace(/\. To specify a positional.*$/, ""));
   }
@@ -45,27 +73,37 @@ export const BACKEND_FLAGS = {
   backend: { type: "string", default: "wasm" },
   threads: { type: "string" },
   blas: { type: "string", default: "auto" },
+  kernels: { type: "string", default: "pinned" },
 } as const;
 
 /** Help lines for {@link BACKEND_FLAGS}. */
 export const BACKEND_HELP = `  --backend NAME     wasm (default), cpu or tensorflow (needs @tensorflow/tfjs-node)
   --blas MODE        native OpenBLAS behind the wasm matmuls: auto (default: when installed), on (required), off
-  --threads N        wasm threads without BLAS, OpenBLAS threads with it (default: the machine's cores)`;
+  --threads N        wasm threads without BLAS, OpenBLAS threads with it (default: 2 OpenBLAS threads when pinned,
+                     else the machine's cores)
+  --kernels MODE     pinned (default): OpenBLAS's AVX2 (Haswell) kernels and 2 threads, so results have the same
+                     digits on every x86-64 machine with AVX2; native: the fastest kernels and threads for this CPU`;
 
 /**
  * Backend options from the values of {@link BACKEND_FLAGS}.
  * @throws UsageError naming the flag with a bad value
  */
-export function backendOptions(values: { backend: string; blas: string; threads?: string }): BackendOptions {
+export function backendOptions(
+  values: { backend: string; blas: string; kernels: string; threads?: string },
+): BackendOptions {
   if (!["wasm", "cpu", "tensorflow"].includes(values.backend)) {
     throw new UsageError(`--backend must be wasm, cpu or tensorflow, got '${values.backend}'`);
   }
   if (!["auto", "on", "off"].includes(values.blas)) {
     throw new UsageError(`--blas must be auto, on or off, got '${values.blas}'`);
   }
+  if (!["pinned", "native"].includes(values.kernels)) {
+    throw new UsageError(`--kernels must be pinned or native, got '${values.kernels}'`);
+  }
   const options: BackendOptions = {
     backend: values.backend as NonNullable<BackendOptions["backend"]>,
     blas: values.blas as NonNullable<BackendOptions["blas"]>,
+    kernels: values.kernels as NonNullable<BackendOptions["kernels"]>,
   };
   if (values.threads !== undefined) {
     const n = Number(values.threads);

@@ -205,7 +205,8 @@ export interface EpisodeFile {
 /**
  * Parses JSON Lines of episodes (`{"segments": [...], "terminal": true}` per line; blank lines skipped; the first
  * line may be `{"header": {...}}`).
- * @throws a one-line error naming `source` and the line on invalid JSON or a malformed episode
+ * @throws a one-line error naming `source` and the line on invalid JSON or a malformed episode, or naming `source`
+ * when it holds no episode
  */
 export function parseEpisodesJsonl(text: string, source: string): EpisodeFile {
   const out: EpisodeFile = { header: null, episodes: [], lines: [] };
@@ -226,5 +227,11 @@ export function parseEpisodesJsonl(text: string, source: string): EpisodeFile {
     out.episodes.push(validateEpisode(value, where));
     out.lines.push(i + 1);
   });
+  if (out.episodes.length === 0) {
+    fail(
+      source,
+      out.header === null ? "the file holds no episode (it is empty)" : "the file holds only a header, no episode",
+    );
+  }
   return out;
 }

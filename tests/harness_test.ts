@@ -4,14 +4,16 @@
  */
 import assert from "node:assert/strict";
 import { ALGORITHMS } from "../eval/registry.ts";
+import { openBlas } from "../ilql/blas.ts";
 import { readRecords } from "../eval/store.ts";
 import { expandSuite, SUITES } from "../eval/suite.ts";
 
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
 const BENCH = new URL("../eval/bench.ts", import.meta.url).pathname;
 
-function bench(args: string[]): Deno.Command {
+function bench(args: string[], env: Record<string, string> = {}): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
+    env,
     args: [
       "run",
       `--config=${CONFIG}`,
@@ -152,4 +154,179 @@ Deno.test("bad bench input gives one line, exit code 2, and writes nothing", asy
   }
   assert.deepEqual([...Deno.readDirSync(parent)], [], "nothing written");
   await Deno.remove(parent, { recursive: true });
+});
+
+/** Runs the bench with write permission for `writable` only (the deno task's scoped --allow-write). */
+async function runBenchScoped(writable: string, args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      `--config=${CONFIG}`,
+      "--allow-read",
+      `--allow-write=${writable}`,
+      "--allow-sys",
+      "--allow-ffi",
+      "--allow-env",
+      BENCH,
+      ...args,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { code: out.code, stdout: new TextDecoder().decode(out.stdout), stderr: new TextDecoder().decode(out.stderr) };
+}
+
+/** Every file under `dir`, relative to it. */
+function filesUnder(dir: string, prefix = ""): string[] {
+  return [...Deno.readDirSync(dir)].flatMap((e) =>
+    e.isDirectory ? filesUnder(`${dir}/${e.name}`, `${prefix}${e.name}/`) : [`${prefix}${e.name}`]
+  ).sort();
+}
+
+Deno.test("runs that are meaningless or could only fail late stop the bench before training, with one line", async () => {
+  const parent = await Deno.makeTempDir();
+  try {
+    Deno.writeTextFileSync(`${parent}/file`, "");
+    const one = ["--suite", "smoke", "--algos", "bc", "--seeds", "0"];
+    const cases: Array<[string[], RegExp]> = [
+      [["--set", "train.steps=0"], /^error: stitch\/bc seed 0: train\.steps is 0: the run would evaluate an untrained/],
+      [
+        ["--set", "train.batchSize=500"],
+        /^error: stitch\/bc seed 0: train\.batchSize 500 is larger than the 200 training/,
+      ],
+      [["--set", "model.heads=3"], /^error: stitch\/bc seed 0: model\.heads 3 does not divide model\.width 32$/],
+      [["--set", "model.context=4"], /^error: stitch\/bc seed 0: stitch dataset 0: .*exceeds the model context of 4$/],
+      [["--out", `${parent}/file/out`], new RegExp(`^error: --out ${parent}/file/out: cannot write there \\(`)],
+    ];
+    for (const [args, message] of cases) {
+      const r = await runBench([...one, "--out", `${parent}/out`, ...args]);
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+      assert.match(r.stderr.trim(), message);
+      assert.doesNotMatch(r.stdout, /training|backend:/, "failed before the backend started");
+    }
+    // an --out the command may not write to (the deno task may write under results/, runs/ and .cache/ only)
+    const denied = await runBenchScoped(`${parent}/allowed`, [...one, "--out", `${parent}/elsewhere`]);
+    assert.equal(denied.code, 2, denied.stderr);
+    assert.match(
+      denied.stderr.trim(),
+      new RegExp(`^error: --out ${parent}/elsewhere: outside this command's write permission \\(.*\\)$`),
+    );
+    assert.deepEqual(filesUnder(parent), ["file"], "nothing written: no record, no checkpoint, no report");
+  } finally {
+    await Deno.remove(parent, { recursive: true });
+  }
+});
+
+Deno.test("a results directory never mixes configs: refused without --allow-mixed, separate rows with it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const one = ["--suite", "smoke", "--algos", "bc", "--seeds", "0,1", "--out", dir];
+    const first = await runBench([...one, "--set", "train.steps=10"]);
+    assert.equal(first.code, 0, first.stderr);
+    const before = filesUnder(`${dir}/records`);
+    const refused = await runBench(one);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.equal(
+      refused.stderr.trim(),
+      `error: ${dir} already holds stitch/bc runs of another config (train.steps 10 there, 30 here): use another ` +
+        "--out, or --allow-mixed to keep both as separate rows",
+    );
+    assert.deepEqual(filesUnder(`${dir}/records`), before, "no run was added");
+    const mixed = await runBench([...one, "--allow-mixed"]);
+    assert.equal(mixed.code, 0, mixed.stderr);
+    const rows = Deno.readTextFileSync(`${dir}/table.csv`).trim().split("\n").slice(1).map((l) => l.split(","));
+    // one row per config, each named by the key it differs in, each holding its own two seeds
+    assert.deepEqual(rows.map((r) => [r[1], r[2], r[4]]), [["bc", "train.steps=10", "0 1"], [
+      "bc",
+      "train.steps=30",
+      "0 1",
+    ]]);
+    assert.notEqual(rows[0]![3], rows[1]![3], "different config hashes");
+    assert.match(
+      Deno.readTextFileSync(`${dir}/table.md`),
+      /4 runs .* in 2 rows; every row holds the seeds of one resolved config/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a corrupt record is named with what to do; --dry-run lists it; --skip-corrupt redoes its run and keeps it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const one = ["--suite", "smoke", "--algos", "bc", "--seeds", "0", "--out", dir];
+    assert.equal((await runBench(one)).code, 0);
+    const [name] = filesUnder(`${dir}/records`);
+    const path = `${dir}/records/${name}`;
+    const good = JSON.parse(Deno.readTextFileSync(path));
+    const broken = Deno.readTextFileSync(path).slice(0, 100);
+    Deno.writeTextFileSync(path, broken);
+    const advice = "a corrupt run record; move it aside (its run is then redone) or pass --skip-corrupt to leave it out"
+      .replace(/[()]/g, "\\$&");
+    const stopped = await runBench(one);
+    assert.equal(stopped.code, 2, stopped.stderr);
+    assert.match(stopped.stderr.trim(), new RegExp(`^error: ${path}: not valid JSON \\(.*\\): ${advice}$`));
+    const report = await new Deno.Command(Deno.execPath(), {
+      args: ["run", `--config=${CONFIG}`, "-A", new URL("../eval/report.ts", import.meta.url).pathname, dir],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(report.code, 2);
+    assert.match(
+      new TextDecoder().decode(report.stderr).trim(),
+      new RegExp(`^error: ${path}: not valid JSON .*${advice}$`),
+    );
+    const dry = await runBench([...one, "--dry-run"]);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stdout, new RegExp(`${good.spec.id}  stitch/bc seed 0  \\(corrupt record: not valid JSON`));
+    assert.equal(Deno.readTextFileSync(path), broken, "--dry-run changes nothing");
+    const redo = await runBench([...one, "--skip-corrupt"]);
+    assert.equal(redo.code, 0, redo.stderr);
+    assert.equal(Deno.readTextFileSync(`${path}.corrupt`), broken, "the corrupt file is kept");
+    assert.deepEqual(JSON.parse(Deno.readTextFileSync(path)).eval.returns, good.eval.returns, "the run was redone");
+    // a stray bad file left out of the report, which says so
+    Deno.writeTextFileSync(`${dir}/records/stray.json`, "{}");
+    assert.equal((await runBench(one)).code, 2);
+    const skipped = await runBench([...one, "--skip-corrupt"]);
+    assert.equal(skipped.code, 0, skipped.stderr);
+    assert.match(Deno.readTextFileSync(`${dir}/table.md`), /1 corrupt record file\(s\) left out \(--skip-corrupt\)/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "pinned kernels: two OpenBLAS kernel settings that differ natively give identical records",
+  ignore: openBlas(1).blas === null,
+  fn: async () => {
+    const parent = await Deno.makeTempDir();
+    try {
+      // OPENBLAS_CORETYPE stands in for two machines whose OpenBLAS picks different kernels
+      const result = async (core: string, kernels: string) => {
+        const dir = `${parent}/${core}-${kernels}`;
+        const args = ["--suite", "smoke", "--algos", "bc,ilql", "--seeds", "0", "--out", dir, "--no-report"];
+        const out = await bench([...args, "--kernels", kernels], { OPENBLAS_CORETYPE: core }).output();
+        assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+        const records = readRecords(dir);
+        return {
+          runs: records.map((r) => ({ returns: r.eval.returns, losses: r.history.map((h) => h.info) })),
+          numerics: records.map((r) => r.provenance.numerics),
+        };
+      };
+      const sandyNative = await result("Sandybridge", "native"), sandyPinned = await result("Sandybridge", "pinned");
+      const nehalemNative = await result("Nehalem", "native"), nehalemPinned = await result("Nehalem", "pinned");
+      assert.notDeepEqual(sandyNative.runs, nehalemNative.runs, "the two kernel settings change the digits natively");
+      assert.deepEqual(sandyPinned.runs, nehalemPinned.runs, "pinned, they give the same digits");
+      for (const n of [...sandyPinned.numerics, ...nehalemPinned.numerics]) {
+        assert.equal(n?.pinned, true);
+        assert.equal(n?.blas?.core, "Haswell");
+        assert.equal(n?.blas?.threads, 2);
+      }
+      assert.equal(sandyNative.numerics[0]?.pinned, false);
+      assert.equal(sandyNative.numerics[0]?.blas?.core, "Sandybridge");
+    } finally {
+      await Deno.remove(parent, { recursive: true });
+    }
+  },
 });

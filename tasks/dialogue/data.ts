@@ -3,8 +3,7 @@
  * game's tokenizer and `deno task data dialogue`.
  * @module
  */
-import { parseArgs } from "node:util";
-import { UsageError } from "../../ilql/cli.ts";
+import { parseFlags, UsageError } from "../../ilql/cli.ts";
 import { datasetReturn } from "../../ilql/data.ts";
 import type { Episode } from "../../ilql/episode.ts";
 import { Prng } from "../../ilql/prng.ts";
@@ -109,21 +108,12 @@ Options:
 
 /** Runs `deno task data dialogue …`; returns a summary line per file. */
 export async function dialogueData(args: string[]): Promise<string> {
-  let values: { games: string; seed: string; reward: string; "out-dir": string };
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      options: {
-        games: { type: "string", default: "10000" },
-        seed: { type: "string", default: "0" },
-        reward: { type: "string", default: "all" },
-        "out-dir": { type: "string", default: "data/dialogue" },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message.split("\n")[0]!);
-  }
+  const { values } = parseFlags(args, {
+    games: { type: "string", default: "10000" },
+    seed: { type: "string", default: "0" },
+    reward: { type: "string", default: "all" },
+    "out-dir": { type: "string", default: "data/dialogue" },
+  }, false);
   const games = Number(values.games), seed = Number(values.seed);
   if (!Number.isInteger(games) || games < 1) {
     throw new UsageError(`--games must be an integer >= 1, got '${values.games}'`);

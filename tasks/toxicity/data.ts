@@ -4,8 +4,7 @@
  * `deno task data toxicity`, which writes the synthetic threads as JSON Lines.
  * @module
  */
-import { parseArgs } from "node:util";
-import { UsageError } from "../../ilql/cli.ts";
+import { parseFlags, UsageError } from "../../ilql/cli.ts";
 import type { Episode } from "../../ilql/episode.ts";
 import { Prng } from "../../ilql/prng.ts";
 import { writeFileAtomic } from "../../ilql/safetensors.ts";
@@ -66,20 +65,11 @@ Options:
 
 /** Runs `deno task data toxicity …`; returns a one-line summary. */
 export async function toxicityData(args: string[]): Promise<string> {
-  let values: { threads: string; seed: string; out?: string };
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      options: {
-        threads: { type: "string", default: String(SYNTHETIC_THREADS) },
-        seed: { type: "string", default: "0" },
-        out: { type: "string" },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message.split("\n")[0]!);
-  }
+  const { values } = parseFlags(args, {
+    threads: { type: "string", default: String(SYNTHETIC_THREADS) },
+    seed: { type: "string", default: "0" },
+    out: { type: "string" },
+  }, false);
   const count = Number(values.threads), seed = Number(values.seed);
   if (!Number.isInteger(count) || count < 10) {
     throw new UsageError(`--threads must be an integer >= 10, got '${values.threads}'`);

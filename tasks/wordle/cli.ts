@@ -2,10 +2,9 @@
  * `deno task data wordle <kind> [options]`: writes seeded Wordle datasets and the evaluation vocabulary.
  * @module
  */
-import { UsageError } from "../../ilql/cli.ts";
+import { parseFlags, UsageError } from "../../ilql/cli.ts";
 import { Prng } from "../../ilql/prng.ts";
 import { writeFileAtomic } from "../../ilql/safetensors.ts";
-import { parseArgs } from "node:util";
 import { type ColourRule } from "./game.ts";
 import { datasetReturn } from "../../ilql/data.ts";
 import { type DatasetSource, lavaDataset, mixedDataset, type WordleEpisode } from "./data.ts";
@@ -43,29 +42,18 @@ function int(raw: string, flag: string, min = 0): number {
 
 /** Runs `deno task data wordle …`; returns a one-line summary. */
 export async function wordleData(args: string[]): Promise<string> {
-  const { values, positionals } = (() => {
-    try {
-      return parseArgs({
-        args,
-        allowPositionals: true,
-        strict: true,
-        options: {
-          out: { type: "string" },
-          seed: { type: "string", default: "0" },
-          games: { type: "string", default: "10000" },
-          iterations: { type: "string", default: "2000" },
-          smart: { type: "string", default: "0.5" },
-          answers: { type: "string" },
-          allowed: { type: "string" },
-          rule: { type: "string", default: "official" },
-          input: { type: "string" },
-          size: { type: "string", default: "200" },
-        },
-      });
-    } catch (e) {
-      throw new UsageError((e as Error).message.split("\n")[0]!.replace(/\. To specify a positional.*$/, ""));
-    }
-  })();
+  const { values, positionals } = parseFlags(args, {
+    out: { type: "string" },
+    seed: { type: "string", default: "0" },
+    games: { type: "string", default: "10000" },
+    iterations: { type: "string", default: "2000" },
+    smart: { type: "string", default: "0.5" },
+    answers: { type: "string" },
+    allowed: { type: "string" },
+    rule: { type: "string", default: "official" },
+    input: { type: "string" },
+    size: { type: "string", default: "200" },
+  });
   const kind = positionals[0];
   if (kind === undefined) throw new UsageError("which dataset? (mixed, lava, tweets, human-json, eval-vocab)");
   const seed = int(values.seed, "--seed");

@@ -121,6 +121,8 @@ Deno.test("data wordle: usage errors exit with code 2 and one `error:` line on s
       [["bogus", "--out", `${dir}/x.jsonl`], /unknown Wordle dataset 'bogus'/],
       [["mixed", "--bogus", "1", "--out", `${dir}/x.jsonl`], /--bogus/],
       [["mixed", "--games", "many", "--out", `${dir}/x.jsonl`], /--games must be an integer >= 1, got 'many'/],
+      // a negative number is the flag's value (parseArgs alone calls it "ambiguous")
+      [["mixed", "--games", "-3", "--out", `${dir}/x.jsonl`], /--games must be an integer >= 1, got '-3'/],
       [["mixed", "--rule", "strict", "--out", `${dir}/x.jsonl`], /--rule must be official or reference/],
       [["mixed", "--smart", "2", "--out", `${dir}/x.jsonl`], /--smart must be in \[0, 1\]/],
       [[], /which dataset\?/],

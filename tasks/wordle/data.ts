@@ -13,7 +13,16 @@
  */
 import type { Episode, Segment } from "../../ilql/episode.ts";
 import type { Prng } from "../../ilql/prng.ts";
-import { type ColourRule, coloursText, MAX_GUESSES, parseColours, type Turn, WordleEnv } from "./game.ts";
+import {
+  type ColourRule,
+  coloursText,
+  isWord,
+  MAX_GUESSES,
+  parseColours,
+  type Turn,
+  WORD_LENGTH,
+  WordleEnv,
+} from "./game.ts";
 import { ConsistentPlayer, InfoPlayer, MixturePlayer, type Player, RandomPlayer, RepeatPlayer } from "./players.ts";
 
 /** Diagnostic metadata of a lava-dataset episode. */
@@ -136,17 +145,28 @@ export function lavaDataset(source: DatasetSource, iterations: number, prng: Prn
 /** Checks that a Wordle episode only has guesses and colour observations, naming the problem. */
 export function checkWordleEpisode(episode: Episode, where: string): void {
   let guesses = 0;
+  let previous: Episode["segments"][number] | null = null;
   for (const seg of episode.segments) {
     if (seg.kind === "action") {
       guesses++;
       if (!/^[a-z]*$/.test(seg.text)) throw new Error(`${where}: guess '${seg.text}' must be lowercase letters a–z`);
     } else {
+      // the game answers only a guess, and only a valid one (a five-letter word), with one colour per letter
+      if (previous?.kind !== "action") {
+        throw new Error(`${where}: colour feedback '${seg.text}' must follow a guess`);
+      }
       try {
         parseColours(seg.text);
       } catch (e) {
         throw new Error(`${where}: ${(e as Error).message}`);
       }
+      if (!isWord(previous.text)) {
+        throw new Error(
+          `${where}: guess '${previous.text}' has ${previous.text.length} letters but is answered with ${WORD_LENGTH} colours (only five-letter words get feedback)`,
+        );
+      }
     }
+    previous = seg;
   }
   if (guesses > MAX_GUESSES) throw new Error(`${where}: ${guesses} guesses, more than ${MAX_GUESSES}`);
 }

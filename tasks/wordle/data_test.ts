@@ -223,6 +223,20 @@ Deno.test("loadWordleDataset() names the file and line of a bad line, and the pa
       [good.replace("<g><b><y><b><b>", "<g><b><y><b>"), /is not a pattern of five colour tokens/],
       [JSON.stringify({ segments: [], terminal: true }), /no action segment/],
       [good.replace('"reward":-1', '"reward":"x"'), /reward must be a finite number/],
+      // a six-letter guess answered with five colours: the game answers only five-letter words
+      [
+        good.replace('"text":"crane"', '"text":"cranes"'),
+        /guess 'cranes' has 6 letters but is answered with 5 colours/,
+      ],
+      [good.replace('"text":"crane"', '"text":"cran"'), /guess 'cran' has 4 letters but is answered with 5 colours/],
+      // feedback with no guess before it
+      [
+        JSON.stringify({
+          ...JSON.parse(good),
+          segments: [{ kind: "state", text: "<b><b><b><b><b>" }, ...JSON.parse(good).segments],
+        }),
+        /colour feedback '<b><b><b><b><b>' must follow a guess/,
+      ],
     ];
     for (const [bad, message] of cases) {
       assert.throws(
@@ -238,7 +252,12 @@ Deno.test("loadWordleDataset() names the file and line of a bad line, and the pa
       }),
     );
     assert.throws(() => load([good, seven]), new RegExp(`${path} line 2: 7 guesses, more than 6`));
-    assert.throws(() => load([header]), /has no episodes/);
+    assert.throws(() => load([header]), { message: `${path}: the file holds only a header, no episode` });
+    assert.throws(() => load([""]), { message: `${path}: the file holds no episode (it is empty)` });
+    // an invalid guess gets no feedback, so any length is allowed when no colours follow it
+    const invalid = JSON.parse(good);
+    invalid.segments.unshift({ kind: "action", text: "zzzzzz", reward: -1 });
+    assert.equal(load([JSON.stringify(invalid)]).episodes.length, 1);
     assert.throws(() => load([good, header]), /line 2: a header is only allowed on the first line/);
 
     const missing = `${dir}/missing.jsonl`;
