@@ -12,6 +12,7 @@ import { checkRuns, probeWritable } from "./preflight.ts";
 import {
   CORRUPT_ADVICE,
   type CorruptRecord,
+  CorruptRecordError,
   recordStatus,
   type RunRecord,
   scanRecords,
@@ -40,8 +41,9 @@ const HELP = `deno task bench [--suite quick] [--tasks a,b] [--algos x,y] [--see
 Runs every (task, algorithm, sweep setting, seed) of a suite, trains and evaluates each, and writes one record per
 run to DIR/records (default DIR: results/<suite>). Runs whose record exists are skipped, so rerunning resumes; a run
 killed halfway has no record and is redone. Every run is checked before the first one trains (the directory takes
-files; configs, model shapes and data make sense), and a directory never mixes configs silently. Then writes DIR/table.md, DIR/table.csv, figures and DIR/report.html
-from every record in DIR (all shards); \`deno task report DIR\` does that step alone.
+files; configs, model shapes and data make sense), and a directory never mixes configs silently. Then writes
+DIR/table.md, DIR/table.csv, figures and DIR/report.html from every record in DIR (all shards); \`deno task report
+DIR\` does that step alone.
 
 Options:
   --suite NAME        ${
@@ -191,9 +193,7 @@ export interface SuitePlan {
 export function planSuite(runs: readonly RunSpec[], out: string, options: SuiteOptions = {}): SuitePlan {
   try {
     const { records, corrupt } = scanRecords(out);
-    if (corrupt.length > 0 && !options.skipCorrupt) {
-      throw new Error(`${corrupt[0]!.path}: ${corrupt[0]!.reason}: a corrupt run record; ${CORRUPT_ADVICE}`);
-    }
+    if (corrupt.length > 0 && !options.skipCorrupt) throw new CorruptRecordError(corrupt[0]!);
     if (!options.allowMixed) checkNotMixed(runs, records, out);
     const finished = new Set(records.map((r) => r.spec.id));
     const todo = runs.filter((r) => !finished.has(r.id));

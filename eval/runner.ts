@@ -120,7 +120,7 @@ export async function executeRun(spec: RunSpec, dir: string, options: ExecuteOpt
       commit: gitCommit(),
       deno: Deno.version.deno,
       tfjs: tf.version_core,
-      backend: backendInfo()?.summary ?? "unknown",
+      backend: backend?.summary ?? "unknown",
       ...(backend ? { numerics: { pinned: backend.pinned, blas: backend.blas, threads: backend.threads } } : {}),
       trainSeconds,
       wallSeconds: (performance.now() - started) / 1000,

@@ -226,3 +226,24 @@ console.log(JSON.stringify({ blas: info.blas, matmul: info.matmul, lines }));`,
     "info: native BLAS unavailable (--allow-ffi is not granted); running the tuned wasm path",
   ]);
 });
+
+Deno.test({
+  name: "runsPinnedCore() agrees with the CPU flags in /proc/cpuinfo (AVX2 and FMA)",
+  ignore: Deno.build.os !== "linux" || Deno.build.arch !== "x86_64",
+  fn: async () => {
+    // `deno eval` runs with every permission, which Deno requires for reading /proc/cpuinfo
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "eval",
+        `import { runsPinnedCore } from "${new URL("./blas.ts", import.meta.url)}";
+const flags = Deno.readTextFileSync("/proc/cpuinfo").match(/^flags\\s*:(.*)$/m)[1].split(/\\s+/);
+console.log(JSON.stringify({ pinned: runsPinnedCore(), flags: flags.includes("avx2") && flags.includes("fma") }));`,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const { pinned, flags } = JSON.parse(new TextDecoder().decode(out.stdout));
+    assert.equal(pinned, flags);
+  },
+});
