@@ -70,9 +70,10 @@ Deno.test("markdownTable() bolds the best of each column; csvTable() quotes and 
   assert.equal(csv.length, 3);
   assert.equal(
     csv[0],
-    "task,algorithm,setting,seeds,episodes_per_run,mean,ci_low,ci_high,iqm,episode_se,normalized,optimal_rate,steps_per_s",
+    "task,algorithm,setting,config,seeds,episodes_per_run,mean,ci_low,ci_high,iqm,episode_se,normalized,optimal_rate," +
+      "steps_per_s",
   );
-  assert.match(csv[2]!, /^stitch,ilql,,0,4,-0\.25,-0\.25,-0\.25,-0\.25,0\.25,/);
+  assert.match(csv[2]!, new RegExp(`^stitch,ilql,,${groups[1]!.config},0,4,-0\\.25,-0\\.25,-0\\.25,-0\\.25,0\\.25,`));
   const withSetting = (setting: Record<string, unknown>) =>
     csvTable(
       groupResults([{ ...record("ilql", 0, [0, 0, 0, 0], 1), spec: { ...record("ilql", 0, [0], 1).spec, setting } }]),
@@ -83,4 +84,30 @@ Deno.test("markdownTable() bolds the best of each column; csvTable() quotes and 
   );
   // a field with a comma or a quote is quoted, quotes doubled
   assert.match(withSetting({ "model.layout": "a,b" }), /^stitch,ilql,"model\.layout=""a,b""",/m);
+});
+
+Deno.test("groupResults() never averages runs of different configs: one row per config, named by the keys that differ", () => {
+  const at = (steps: number, seed: number, returns: number[]) => {
+    const r = record("bc", seed, returns, 0);
+    const config = { ...r.spec.config, train: { ...r.spec.config.train, steps } };
+    return { ...r, spec: { ...r.spec, id: `${steps}-${seed}`, config } };
+  };
+  const groups = groupResults([at(10, 0, [-2, -2]), at(0, 0, [-1, -1]), at(10, 1, [-2, -2]), at(0, 1, [-1, -1])]);
+  assert.deepEqual(
+    groups.map((g) => [g.algorithm, g.setting, g.seeds, g.summary.mean]),
+    [["bc", "train.steps=0", [0, 1], -1], ["bc", "train.steps=10", [0, 1], -2]],
+  );
+  assert.notEqual(groups[0]!.config, groups[1]!.config);
+  assert.deepEqual(groups.map((g) => g.ids), [["0-0", "0-1"], ["10-0", "10-1"]]);
+  // a sweep setting stays first in the label, the differing keys follow
+  const swept = (steps: number) => {
+    const r = at(steps, 0, [0]);
+    return { ...r, spec: { ...r.spec, setting: { "decode.beta": 4 } } };
+  };
+  assert.deepEqual(groupResults([swept(10), swept(0)]).map((g) => g.setting), [
+    "decode.beta=4 train.steps=0",
+    "decode.beta=4 train.steps=10",
+  ]);
+  // one config: no extra keys in the label
+  assert.deepEqual(groupResults([at(10, 0, [0]), at(10, 1, [0])]).map((g) => g.setting), [""]);
 });
