@@ -3,6 +3,8 @@ import * as tf from "@tensorflow/tfjs";
 import { assertAllClose, testBackend } from "../ilql/_test_util.ts";
 import { defaultsOf } from "../ilql/config.ts";
 import { DECODE_SPEC, generate, textPolicy } from "../ilql/decode.ts";
+import { collate, encodeEpisode } from "../ilql/episode.ts";
+import { ilqlUpdate, initIlqlState, makeOptimizer } from "../ilql/ilql.ts";
 import { IlqlModel, MODEL_SPEC } from "../ilql/model.ts";
 import { Prng } from "../ilql/prng.ts";
 import { forward } from "../ilql/transformer.ts";
@@ -88,4 +90,29 @@ Deno.test("evaluationDecode conditions on the best return the model trained on, 
   assert.equal(evaluationDecode(dt, data.filter((e) => e.segments[1]!.text === "dn")).targetReturn, -1);
   const plain = runConfig({});
   assert.equal(evaluationDecode(plain, data), plain.decode);
+});
+
+Deno.test("the return embedding trains: its weights get a gradient and change in every step", () => {
+  const config = runConfig({
+    ...DECISION_TRANSFORMER.preset,
+    model: { width: 16, layers: 1, heads: 2, context: 16, dropout: 0, returnConditioned: true },
+    optim: { lr: 1e-2 },
+  });
+  const batch = collate(
+    stitchDataset(16, new Prng(3)).map((e) => encodeEpisode(e, STITCH_TOKENIZER, { context: 16 })),
+    STITCH_TOKENIZER.special.pad,
+  );
+  const before = tf.memory().numTensors;
+  const model = new IlqlModel(config.model, STITCH_TOKENIZER.vocabSize, new Prng(0));
+  let state = initIlqlState(model, config.ilql, makeOptimizer(model, config.ilql, config.optim), new Prng(1));
+  const embedding = () => [...model.returnEmbedding!.w.dataSync(), ...model.returnEmbedding!.b.dataSync()];
+  for (let step = 0; step < 3; step++) {
+    const was = embedding();
+    state = ilqlUpdate(state, [batch]).state;
+    const moved = embedding().reduce((m, x, i) => Math.max(m, Math.abs(x - was[i]!)), 0);
+    assert.ok(moved > 1e-4, `step ${step}: the return embedding moved by ${moved} at lr 1e-2`);
+  }
+  state.optimizer.dispose();
+  model.dispose();
+  assert.equal(tf.memory().numTensors, before, "no tensor left behind");
 });

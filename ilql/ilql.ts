@@ -59,7 +59,8 @@ interface BatchTensors {
   mask: tf.Tensor2D; // [B, K]
   nextTerminals: tf.Tensor2D; // [B, K]
   returnsToGo: tf.Tensor2D | null; // [B, K] discounted reward-to-go of each action (MC-return values only)
-  prefix: tf.Tensor2D | undefined; // [B, D] return embeddings of a return-conditioned model
+  // [B] episode returns; a return-conditioned model embeds them inside the gradient tape (its embedding trains)
+  returns: ArrayLike<number>;
   nextTokens: tf.Tensor1D; // [B·T]
   positionSlot: tf.Tensor1D; // [B·T]
   actionPositions: tf.Tensor1D; // [B·T] 1 where a position chooses an action
@@ -110,7 +111,7 @@ function batchTensors(model: IlqlModel, batch: Batch, config: IlqlConfig): Batch
     returnsToGo: config.mcReturns
       ? tf.tensor2d(rewardsToGo(batch.rewards, batch.actionMask, K, config.gamma), [B, K])
       : null,
-    prefix: model.returnPrefix(batch.returns),
+    returns: batch.returns,
     nextTokens: tf.tensor1d(nextTokens, "int32"),
     positionSlot: tf.tensor1d(batch.positionSlot, "int32"),
     actionPositions: tf.tensor1d(batch.positionSlot.map((s) => (s > 0 ? 1 : 0)), "float32"),
@@ -162,10 +163,12 @@ function lossTerms(
     vMean: zero,
     advMean: zero,
   };
+  // [B, D] return embeddings of a return-conditioned model, made here so that their weights get gradients
+  const prefix = model.returnPrefix(bt.returns);
   let valueHidden: tf.Tensor2D | null = null;
   let advantage: tf.Tensor | null = null; // [B, K] Q̄ − V at dataset actions, no gradient
   if (need.values) {
-    const h = forward(model.trunk("value")!, model.shape, bt.tokens, { dropout: drop, prefix: bt.prefix }).hidden; // [B·T, D]
+    const h = forward(model.trunk("value")!, model.shape, bt.tokens, { dropout: drop, prefix }).hidden; // [B·T, D]
     valueHidden = h;
     const hA = tf.gather(h, bt.actionIndex); // [B·K, D]
     const hS = tf.gather(h, bt.stateIndex); // [B·(K+1), D]
@@ -206,7 +209,7 @@ function lossTerms(
     const shared = model.config.layout === "shared" && valueHidden !== null;
     const h = shared
       ? valueHidden!
-      : forward(model.trunk("policy")!, model.shape, bt.tokens, { dropout: drop, prefix: bt.prefix }).hidden;
+      : forward(model.trunk("policy")!, model.shape, bt.tokens, { dropout: drop, prefix }).hidden;
     const logits = model.policyLogits(h); // [B·T, V]
     let weights: tf.Tensor = bt.actionPositions; // [B·T]
     if (config.awacBeta !== 0) {
@@ -244,7 +247,7 @@ function stackTerms(t: LossTerms): tf.Tensor1D {
 function targetHiddenOf(model: IlqlModel, bt: BatchTensors, config: IlqlConfig, drop: DropoutContext | undefined) {
   const target = model.trunk("target");
   return target !== null && needs(config).values
-    ? forward(target, model.shape, bt.tokens, { dropout: drop, prefix: bt.prefix }).hidden
+    ? forward(target, model.shape, bt.tokens, { dropout: drop, prefix: model.returnPrefix(bt.returns) }).hidden
     : null;
 }
 
