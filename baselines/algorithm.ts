@@ -5,7 +5,7 @@
  * loop and the decoding of `ilql/`.
  * @module
  */
-import { resolveSections, type SectionsOf } from "../ilql/config.ts";
+import { int, num, resolveSections, type SectionsOf } from "../ilql/config.ts";
 import { episodeReturn, filterEpisodes } from "../ilql/data.ts";
 import type { DecodeConfig } from "../ilql/decode.ts";
 import type { Episode } from "../ilql/episode.ts";
@@ -17,8 +17,21 @@ import type { LogRecord } from "../ilql/trainer.ts";
 import type { LanguageEnv } from "../tasks/task.ts";
 import { PPO_SPEC } from "./ppo.ts";
 
-/** The config sections of every run: the ILQL run's plus the online PPO section. */
-export const RUN_SECTIONS = { ...ILQL_RUN_SECTIONS, ppo: PPO_SPEC };
+/**
+ * The shared start: a behaviour-cloning model trained once per (task, data, seed, model shape, start budget) that
+ * every algorithm of that seed fine-tunes from (eval/starts.ts stores and shares it).
+ */
+export const START_SPEC = {
+  steps: int(
+    "Steps of the shared behaviour-cloning start that every algorithm fine-tunes from (0 = none: train from scratch)",
+    0,
+    { min: 0 },
+  ),
+  lr: num("Learning rate of the shared start's behaviour cloning", 1e-3, { above: 0 }),
+};
+
+/** The config sections of every run: the ILQL run's, the online PPO section and the shared start. */
+export const RUN_SECTIONS = { ...ILQL_RUN_SECTIONS, ppo: PPO_SPEC, start: START_SPEC };
 
 /** A resolved run config. */
 export type RunConfig = SectionsOf<typeof RUN_SECTIONS>;
@@ -49,11 +62,18 @@ export interface TrainRequest {
   environments?: (count: number, seed: number) => LanguageEnv[];
   /** Where the final checkpoint goes. */
   checkpointPath?: string;
+  /** A trained model to start from (the shared start): its policy trunk and LM head, with fresh value heads. */
+  init?: IlqlModel;
   onLog?: (record: LogRecord) => void;
   /** Names the data source in error messages. */
   source?: string;
   /** Online play decodes long dialogues with a recent-token window (the task's `recentWindow`). */
   recentWindow?: boolean;
+  /**
+   * Evaluates the model on validation episodes at the given step (the learning curve): offline training calls it
+   * every `train.evalEvery` steps, online training after its last iteration.
+   */
+  evaluate?: (model: IlqlModel, step: number) => Promise<void>;
 }
 
 /** A trained policy, the decoding to evaluate it with, and its training history. */
@@ -131,6 +151,8 @@ export const trainOffline: Trainer = async (request) => {
     ...(request.checkpointPath !== undefined ? { checkpointPath: request.checkpointPath } : {}),
     ...(request.onLog !== undefined ? { onLog: request.onLog } : {}),
     ...(request.source !== undefined ? { source: request.source } : {}),
+    ...(request.evaluate !== undefined ? { evaluate: request.evaluate } : {}),
+    ...(request.init !== undefined ? { init: request.init } : {}),
   });
   return {
     model: state.model,

@@ -5,7 +5,7 @@
  * no cut-off is plain BC).
  * @module
  */
-import type { AlgorithmDefinition, Overrides } from "./algorithm.ts";
+import { type AlgorithmDefinition, mergeOverrides, type Overrides, type RunConfig, runConfig } from "./algorithm.ts";
 
 /** Only the policy loss; no value trunk or heads are computed. */
 export const BC_PRESET: Overrides = { ilql: { qWeight: 0, vWeight: 0, cqlWeight: 0 }, decode: { beta: 0 } };
@@ -23,3 +23,21 @@ export const FILTERED_BC: AlgorithmDefinition = {
   preset: BC_PRESET,
   defaults: { data: { topFraction: 0.1 } },
 };
+
+/**
+ * The config of the behaviour-cloning run that makes a run's shared start: the run's model (without a return
+ * embedding), optimizer at `start.lr`, batch, seed and curve settings, `start.steps` steps of BC on all the data.
+ * Everything else is at its default, so every algorithm of a seed gets the same start.
+ */
+export function startConfig(config: RunConfig): RunConfig {
+  return runConfig(mergeOverrides(
+    {
+      model: { ...config.model, returnConditioned: false },
+      optim: { ...config.optim, lr: config.start.lr },
+      train: { ...config.train, steps: config.start.steps, checkpointEvery: 0 },
+      // decoding never changes the start's weights (its identity leaves it out); it decodes the start's curve
+      decode: { ...config.decode, targetReturn: null },
+    },
+    BC_PRESET,
+  ));
+}

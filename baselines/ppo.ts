@@ -481,6 +481,9 @@ export async function improveWithPpo(
       history.push(record);
       request.onLog?.(record);
     }
+    if (request.evaluate !== undefined && config.train.evalEvery > 0 && ppo.iterations > 0) {
+      await request.evaluate(model, startStep + ppo.iterations);
+    }
     if (request.checkpointPath !== undefined) {
       await saveCheckpoint(request.checkpointPath, model, {
         step: startStep + ppo.iterations,
@@ -521,6 +524,8 @@ export const trainPpo: Trainer = async (request) => {
   const bc = await trainIlql(request.episodes, request.tokenizer, request.config, {
     ...(request.onLog !== undefined ? { onLog: request.onLog } : {}),
     ...(request.source !== undefined ? { source: request.source } : {}),
+    ...(request.evaluate !== undefined ? { evaluate: request.evaluate } : {}),
+    ...(request.init !== undefined ? { init: request.init } : {}),
   });
   bc.state.optimizer.dispose();
   const ppo = await improveWithPpo(bc.state.model, request, request.config.train.steps);

@@ -1,9 +1,11 @@
 /**
  * Figures of a results directory as chart.js configurations (plain JSON, so the same chart renders to PNG here and
- * interactively in `report.html`): per task, returns with 95 % intervals over seeds, training curves, and return
- * against β where the runs sweep `decode.beta`.
+ * interactively in `report.html`): per task, returns with 95 % intervals over seeds, learning curves (validation
+ * return against training steps, when the runs measured them), and return against β where the runs sweep
+ * `decode.beta`.
  * @module
  */
+import { bootstrapMean } from "./stats.ts";
 import type { RunRecord } from "./store.ts";
 import { groupLabel, type ResultGroup } from "./table.ts";
 
@@ -18,7 +20,7 @@ export interface ChartSpec {
   };
 }
 
-const COLOURS = ["#4477aa", "#ee6677", "#228833", "#ccbb44", "#66ccee", "#aa3377", "#bbbbbb"];
+const COLOURS = ["#4477aa", "#ee6677", "#228833", "#ccbb44", "#66ccee", "#aa3377", "#bbbbbb", "#222222"];
 
 function options(title: string, x: string, y: string): Record<string, unknown> {
   return {
@@ -29,19 +31,19 @@ function options(title: string, x: string, y: string): Record<string, unknown> {
   };
 }
 
-/** Mean over the runs of a group of one training metric, per logged step. */
-function curve(runs: readonly RunRecord[], metric: string): Array<{ x: number; y: number }> {
+/**
+ * The learning curve of a group: per evaluated step (every seed evaluated there), the mean over seeds of the
+ * validation return and its 95 % bootstrap interval over seeds.
+ */
+export function learningCurve(
+  runs: readonly RunRecord[],
+): Array<{ step: number; mean: number; low: number; high: number }> {
   const bySteps = new Map<number, number[]>();
-  for (const r of runs) {
-    for (const h of r.history) {
-      const v = h.info[metric];
-      if (v !== undefined && Number.isFinite(v)) bySteps.set(h.step, [...(bySteps.get(h.step) ?? []), v]);
-    }
-  }
-  return [...bySteps].sort((a, b) => a[0] - b[0]).map(([x, ys]) => ({
-    x,
-    y: ys.reduce((s, v) => s + v, 0) / ys.length,
-  }));
+  for (const r of runs) for (const p of r.curve ?? []) bySteps.set(p.step, [...(bySteps.get(p.step) ?? []), p.mean]);
+  return [...bySteps].filter(([, ys]) => ys.length === runs.length).sort((a, b) => a[0] - b[0]).map(([step, ys]) => {
+    const s = bootstrapMean(ys);
+    return { step, mean: s.mean, low: s.low, high: s.high };
+  });
 }
 
 /** The figures of a set of results. */
@@ -83,31 +85,55 @@ export function chartSpecs(groups: readonly ResultGroup[], records: readonly Run
         },
       },
     });
-    const runsOf = (g: ResultGroup) => records.filter((r) => g.ids.includes(r.spec.id));
-    specs.push({
-      name: `training_${task}`,
-      title: `${task}: policy loss during training (mean over seeds)`,
-      config: {
-        type: "line",
-        data: {
-          labels: [],
-          datasets: gs.map((g, i) => ({
-            label: groupLabel(g),
-            data: curve(runsOf(g), "losses/policy"),
-            borderColor: COLOURS[i % COLOURS.length],
-            backgroundColor: COLOURS[i % COLOURS.length],
-            pointRadius: 2,
-          })),
-        },
-        options: {
-          ...options(`${task}: policy loss during training (mean over seeds)`, "step", "losses/policy"),
-          scales: {
-            x: { type: "linear", title: { display: true, text: "step" } },
-            y: { title: { display: true, text: "losses/policy" } },
+    const curves = gs.map((g) => ({ g, points: learningCurve(records.filter((r) => g.ids.includes(r.spec.id))) }))
+      .filter((c) => c.points.length > 0);
+    if (curves.length > 0) {
+      specs.push({
+        name: `curve_${task}`,
+        title: `${task}: validation return during training (mean over seeds, 95 % interval)`,
+        config: {
+          type: "line",
+          data: {
+            labels: [],
+            datasets: curves.flatMap(({ g, points }, i) => {
+              const colour = COLOURS[i % COLOURS.length]!;
+              const band = { borderWidth: 0, pointRadius: 0, backgroundColor: `${colour}33` };
+              return [
+                {
+                  label: groupLabel(g),
+                  data: points.map((p) => ({ x: p.step, y: p.mean })),
+                  borderColor: colour,
+                  backgroundColor: colour,
+                  pointRadius: 2,
+                },
+                // the band between the interval's edges; unlabelled, so the legend leaves it out
+                { ...band, label: "", data: points.map((p) => ({ x: p.step, y: p.low })), fill: false },
+                { ...band, label: "", data: points.map((p) => ({ x: p.step, y: p.high })), fill: "-1" },
+              ];
+            }),
+          },
+          options: {
+            ...options(
+              `${task}: validation return during training (mean over seeds, 95 % interval)`,
+              "training step",
+              "return",
+            ),
+            plugins: {
+              title: {
+                display: true,
+                text: `${task}: validation return during training (mean over seeds, 95 % interval)`,
+                font: { size: 15 },
+              },
+              legend: { position: "bottom" },
+            },
+            scales: {
+              x: { type: "linear", title: { display: true, text: "training step" } },
+              y: { title: { display: true, text: "return" } },
+            },
           },
         },
-      },
-    });
+      });
+    }
     // return against β for each algorithm whose runs sweep decode.beta (and nothing else)
     const swept = gs.filter((g) => /^decode\.beta=\S+$/.test(g.setting));
     if (swept.length > 1) {
@@ -178,6 +204,8 @@ export async function renderPng(spec: ChartSpec, width = 800, height = 450): Pro
   ]);
   Chart.register(...registerables);
   Chart.defaults.font.family = "DejaVu Sans";
+  // datasets without a label (the edges of an interval band) stay out of the legend
+  Chart.defaults.plugins.legend.labels.filter = (item: { text: string }) => item.text !== "";
   const canvas = createCanvas(width, height);
   const white = {
     id: "white",

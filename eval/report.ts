@@ -70,6 +70,7 @@ export function reportHtml(
   const canvases = specs.map((s) => `<figure><canvas id="${s.name}" width="800" height="450"></canvas></figure>`);
   const draw = `
 const specs = ${JSON.stringify(specs)};
+Chart.defaults.plugins.legend.labels.filter = (item) => item.text !== "";
 for (const s of specs) {
   const canvas = document.getElementById(s.name);
   new Chart(canvas, s.config);

@@ -8,20 +8,26 @@ import process from "node:process";
 import { backendInfo } from "../ilql/backend.ts";
 import { datasetReturn } from "../ilql/data.ts";
 import type { Episode } from "../ilql/episode.ts";
-import { scoredTextPolicy } from "../ilql/decode.ts";
+import { type DecodeConfig, scoredTextPolicy } from "../ilql/decode.ts";
+import type { IlqlModel } from "../ilql/model.ts";
 import { Prng } from "../ilql/prng.ts";
 import { evaluationDecode, trainAlgorithm, type Trained } from "../baselines/algorithm.ts";
 import type { LogRecord } from "../ilql/trainer.ts";
 import { meanSe } from "./stats.ts";
 import { ALGORITHMS, TASKS } from "./registry.ts";
-import { gitCommit, runDir, type RunRecord, writeRecord } from "./store.ts";
+import { type CurvePoint, gitCommit, runDir, type RunRecord, writeRecord } from "./store.ts";
 import { hashOf, type RunSpec, trainingKey } from "./suite.ts";
+import { obtainStart, startId } from "./starts.ts";
 
 /** Options of {@link executeRun}. */
 export interface ExecuteOptions {
   /** Keep the final checkpoint in the run's directory (default: removed once the record is written). */
   keepCheckpoint?: boolean;
   onLog?: (record: LogRecord) => void;
+  /** Where shared starts are kept (default `runs/starts`). */
+  startsDir?: string;
+  /** Called with each point of the learning curve as it is measured. */
+  onEval?: (point: CurvePoint) => void;
   /** Trained models shared by runs that differ only in decoding (a β sweep trains once per seed). */
   models?: TrainedModels;
 }
@@ -63,6 +69,9 @@ export class TrainedModels {
   }
 }
 
+/** The task's evaluation seed of the validation episodes during training (the final evaluation uses seed 0). */
+export const VALIDATION_SEED = 1;
+
 const datasets = new Map<string, Episode[]>();
 /** A run's training episodes: made once per process per task and size (a dataset depends on nothing else). */
 export function datasetOf(spec: RunSpec): Episode[] {
@@ -70,6 +79,24 @@ export function datasetOf(spec: RunSpec): Episode[] {
   let data = datasets.get(key);
   if (data === undefined) datasets.set(key, data = TASKS[spec.task]!.dataset(spec.datasetSize ?? undefined, 0));
   return data;
+}
+
+/**
+ * The validation return of a model after `step` training steps: the task's validation games (their own seed), with a
+ * sampling stream of their own, so a learning curve never sees the final evaluation's games.
+ */
+async function validationPoint(
+  spec: RunSpec,
+  model: IlqlModel,
+  step: number,
+  decode: DecodeConfig,
+): Promise<CurvePoint> {
+  const task = TASKS[spec.task]!;
+  const policy = scoredTextPolicy(model, task.tokenizer, decode, new Prng(spec.seed).fork(), {
+    recentWindow: task.recentWindow === true,
+  });
+  const result = await task.evaluate(policy, spec.config.train.validationEpisodes, VALIDATION_SEED);
+  return { step, ...meanSe(result.returns), metrics: result.metrics };
 }
 
 /**
@@ -83,6 +110,19 @@ export async function executeRun(spec: RunSpec, dir: string, options: ExecuteOpt
   const checkpointPath = `${runDir(dir, spec.id)}/checkpoint.safetensors`;
   const kept = options.models?.take(spec);
   const history: LogRecord[] = kept ? [...kept.history] : [];
+  // the curve is measured with the decoding of the run that trains; runs that reuse its training have none
+  const curve: CurvePoint[] | null = kept ? null : [];
+  const decode = evaluationDecode(spec.config, data);
+  const validate = (model: IlqlModel, step: number, decoding = decode) => validationPoint(spec, model, step, decoding);
+  const start = kept || startId(spec) === null ? null : await obtainStart(spec, data, {
+    ...(options.onLog ? { onLog: options.onLog } : {}),
+    ...(options.startsDir ? { dir: options.startsDir } : {}),
+    // the start's curve, decoded as BC: from the policy head alone
+    evaluate: async (model, step, points) => {
+      points.push(await validate(model, step, { ...decode, beta: 0 }));
+      options.onEval?.(points.at(-1)!);
+    },
+  });
   const trained = kept?.trained ?? await trainAlgorithm(ALGORITHMS[spec.algorithm]!, {
     episodes: data,
     tokenizer: task.tokenizer,
@@ -95,11 +135,16 @@ export async function executeRun(spec: RunSpec, dir: string, options: ExecuteOpt
       history.push(r);
       options.onLog?.(r);
     },
+    evaluate: async (model, step) => {
+      const point = await validate(model, step);
+      curve?.push(point);
+      options.onEval?.(point);
+    },
+    ...(start ? { init: start.model } : {}),
   });
   const trainSeconds = kept?.trainSeconds ?? (performance.now() - started) / 1000;
   const evalStarted = performance.now();
   // sampling policies draw from one stream per seed, the same for every algorithm
-  const decode = evaluationDecode(spec.config, data);
   const policy = scoredTextPolicy(trained.model, task.tokenizer, decode, new Prng(spec.seed), {
     recentWindow: task.recentWindow === true,
   });
@@ -116,6 +161,10 @@ export async function executeRun(spec: RunSpec, dir: string, options: ExecuteOpt
     anchors: task.anchors(),
     eval: { returns: result.returns, mean, se, metrics: result.metrics, seconds: evalSeconds },
     history,
+    ...(curve !== null && spec.config.train.evalEvery > 0 ? { curve } : {}),
+    ...(start
+      ? { start: { id: start.id, steps: start.steps, curve: start.curve, trainSeconds: start.trainSeconds } }
+      : {}),
     provenance: {
       commit: gitCommit(),
       deno: Deno.version.deno,

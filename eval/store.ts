@@ -25,6 +25,10 @@ export interface RunRecord {
   eval: { returns: number[]; mean: number; se: number; metrics: Record<string, number>; seconds: number };
   /** Training metrics every `train.logEvery` steps. */
   history: LogRecord[];
+  /** The learning curve: validation return at step 0, every `train.evalEvery` steps and at the end (when enabled). */
+  curve?: CurvePoint[];
+  /** The shared start the run fine-tuned from (`start.steps` > 0): its id, steps, curve and training time. */
+  start?: { id: string; steps: number; curve: CurvePoint[]; trainSeconds: number };
   provenance: {
     commit: string;
     deno: string;
@@ -44,6 +48,14 @@ export interface RunRecord {
     peakRssMiB: number;
     finished: string;
   };
+}
+
+/** One point of a learning curve: mean return ± s.e. over the validation episodes after `step` steps. */
+export interface CurvePoint {
+  step: number;
+  mean: number;
+  se: number;
+  metrics: Record<string, number>;
 }
 
 /** Path of a run's record. */

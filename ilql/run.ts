@@ -40,6 +40,29 @@ export interface TrainIlqlOptions {
   onLog?: (record: LogRecord) => void;
   /** Names the data source in error messages, e.g. a file name. */
   source?: string;
+  /** Evaluates the model during training (`train.evalEvery`): the learning curve. */
+  evaluate?: (model: IlqlModel, step: number) => Promise<void>;
+  /** A trained model to start from ({@link copyPolicyWeights}); the value heads stay freshly initialised. */
+  init?: IlqlModel;
+}
+
+/**
+ * Starts `model` from a trained one (a shared behaviour-cloning start): every trunk of `model` (value, target and
+ * policy, or the shared one) gets the start's policy trunk, and the LM head the start's; the V and Q heads (and
+ * their target copies) and a return embedding keep their fresh initialisation, as the reference starts its value
+ * functions from a BC model.
+ * @throws when the two models' shapes differ
+ */
+export function copyPolicyWeights(model: IlqlModel, start: IlqlModel): void {
+  const from = start.trunk("policy")!;
+  for (const key of ["vocabSize", "width", "layers", "heads", "context"] as const) {
+    if (model.shape[key] !== start.shape[key]) {
+      throw new Error(`the start's ${key} is ${start.shape[key]}, the run's ${model.shape[key]}`);
+    }
+  }
+  for (const trunk of Object.values(model.trunks)) for (const [k, v] of Object.entries(trunk)) v.assign(from[k]!);
+  if ((model.lmHead === null) !== (start.lmHead === null)) throw new Error("the start's LM head is tied differently");
+  if (model.lmHead !== null) model.lmHead.assign(start.lmHead!);
 }
 
 /**
@@ -71,6 +94,14 @@ export async function trainIlql(
   const encoded = encodeTrainingEpisodes(episodes, tokenizer, config, options.source);
   const root = new Prng(config.train.seed);
   const model = new IlqlModel(config.model, tokenizer.vocabSize, root.fork());
+  if (options.init !== undefined) {
+    try {
+      copyPolicyWeights(model, options.init);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+  }
   const sampler = new EpisodeSampler(encoded, tokenizer.special.pad, root.fork());
   const state = initIlqlState(model, config.ilql, makeOptimizer(model, config.ilql, config.optim), root.fork());
   const path = options.checkpointPath;
@@ -83,5 +114,6 @@ export async function trainIlql(
     gradAccum: config.optim.gradAccum,
     ...(save ? { saveCheckpoint: save } : {}),
     ...(options.onLog ? { onLog: options.onLog } : {}),
+    ...(options.evaluate ? { onEval: (s: IlqlState, step: number) => options.evaluate!(s.model, step) } : {}),
   });
 }

@@ -14,6 +14,14 @@ export const TRAIN_SPEC = {
   seed: int("Seed of initialisation, batches, dropout and sampling", 0),
   checkpointEvery: int("Write a checkpoint every n steps (0 = only at the end, when a path is given)", 0, { min: 0 }),
   logEvery: int("Report metrics every n steps", 100, { min: 1 }),
+  evalEvery: int(
+    "Evaluate the policy every n steps, and at the first and last step, on validation episodes (0 = never): the curve",
+    0,
+    { min: 0 },
+  ),
+  validationEpisodes: int("Validation episodes per evaluation during training (their own seed, not the final one's)", 64, {
+    min: 1,
+  }),
 };
 
 /** Trainer config record. */
@@ -39,6 +47,8 @@ export interface TrainLoopOptions<S> {
   onLog?: (record: LogRecord) => void;
   /** Step counter of a resumed state (default 0). */
   startStep?: number;
+  /** Evaluates the policy of `state` after `step` steps: at the start, every `evalEvery` steps and at the end. */
+  onEval?: (state: S, step: number) => Promise<void>;
 }
 
 /** Raised when training stops on a non-finite value; names the step, the term and the checkpoint kept. */
@@ -63,6 +73,8 @@ export async function trainLoop<S>(
   const history: LogRecord[] = [];
   let window: Record<string, number> = {};
   let inWindow = 0;
+  const evaluate = options.onEval !== undefined && config.evalEvery > 0 ? options.onEval : null;
+  if (evaluate !== null) await evaluate(state, options.startStep ?? 0);
   for (let step = (options.startStep ?? 0) + 1; step <= config.steps; step++) {
     const batches = Array.from({ length: gradAccum }, () => sampler.next(config.batchSize));
     let info: Record<string, number>;
@@ -84,6 +96,7 @@ export async function trainLoop<S>(
       window = {};
       inWindow = 0;
     }
+    if (evaluate !== null && (step % config.evalEvery === 0 || step === config.steps)) await evaluate(state, step);
     if (options.saveCheckpoint && config.checkpointEvery > 0 && step % config.checkpointEvery === 0) {
       await options.saveCheckpoint(state, step);
     }

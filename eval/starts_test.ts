@@ -1,0 +1,131 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { testBackend } from "../ilql/_test_util.ts";
+import { copyPolicyWeights } from "../ilql/run.ts";
+import { IlqlModel } from "../ilql/model.ts";
+import { Prng } from "../ilql/prng.ts";
+import { executeRun } from "./runner.ts";
+import { obtainStart, STALE_LOCK_MS, startId } from "./starts.ts";
+import { expandSuite, parseSettings, type Suite } from "./suite.ts";
+
+await testBackend(1);
+
+const SUITE: Suite = {
+  description: "test",
+  tasks: {
+    stitch: {
+      datasetSize: 60,
+      evalEpisodes: 2,
+      config: {
+        start: { steps: 8 },
+        train: { steps: 6, batchSize: 8, evalEvery: 4, validationEpisodes: 2 },
+        ppo: { iterations: 1, episodes: 4, minibatch: 4, epochs: 1, valueWarmup: 0 },
+      },
+    },
+  },
+  seeds: [0, 1],
+};
+
+Deno.test("a start's id depends on the seed, model, data and start budget, never on the algorithm or its budget", () => {
+  const runs = expandSuite(SUITE);
+  const ids = (seed: number) => new Set(runs.filter((r) => r.seed === seed).map(startId));
+  assert.equal(ids(0).size, 1, "every algorithm of seed 0 shares one start");
+  assert.notDeepEqual(ids(0), ids(1));
+  const with_ = (...settings: string[]) =>
+    startId(expandSuite(SUITE, { set: parseSettings(settings), seeds: [0] })[0]!);
+  const base = with_();
+  assert.equal(with_("train.steps=50", "optim.lr=0.01", "decode.beta=4", "ilql.expectile=0.8"), base);
+  for (const change of ["start.steps=9", "start.lr=0.01", "model.width=16", "train.batchSize=4"]) {
+    assert.notEqual(with_(change), base, change);
+  }
+  assert.equal(with_("start.steps=0"), null);
+});
+
+Deno.test("copyPolicyWeights() gives every trunk the start's policy trunk and LM head; value heads stay fresh", () => {
+  for (const layout of ["shared", "separate"] as const) {
+    const config = { width: 16, layers: 1, heads: 2, context: 8, dropout: 0, layout, tiedLmHead: false };
+    const start = new IlqlModel({ ...modelDefaults(), ...config }, 7, new Prng(1));
+    const model = new IlqlModel({ ...modelDefaults(), ...config }, 7, new Prng(2));
+    const fresh = [...model.heads.q1["out.w"]!.dataSync()];
+    copyPolicyWeights(model, start);
+    const from = start.trunk("policy")!;
+    for (const trunk of Object.values(model.trunks)) {
+      for (const [k, v] of Object.entries(trunk)) assert.deepEqual(v.dataSync(), from[k]!.dataSync(), `${layout} ${k}`);
+    }
+    assert.deepEqual(model.lmHead!.dataSync(), start.lmHead!.dataSync());
+    assert.deepEqual([...model.heads.q1["out.w"]!.dataSync()], fresh, "Q heads keep their initialisation");
+    const other = new IlqlModel({ ...modelDefaults(), ...config, width: 32 }, 7, new Prng(3));
+    assert.throws(() => copyPolicyWeights(other, start), /the start's width is 16, the run's 32/);
+    for (const m of [start, model, other]) m.dispose();
+  }
+});
+
+function modelDefaults() {
+  return expandSuite(SUITE, { seeds: [0] })[0]!.config.model;
+}
+
+Deno.test("runs of one seed fine-tune from one start: trained once, then shared in memory and read back from disk", async () => {
+  const dir = await Deno.makeTempDir();
+  const startsDir = `${dir}/starts`;
+  try {
+    const [bc, ilql] = expandSuite(SUITE, { algorithms: ["bc", "ilql"], seeds: [0] });
+    const data = (await import("./runner.ts")).datasetOf(bc!);
+    let trained = 0;
+    const start = await obtainStart(bc!, data, { dir: startsDir, onLog: () => trained++ });
+    const before = tf.memory().numTensors;
+    assert.ok(trained > 0, "the first run trained the start");
+    assert.equal(start.steps, 8);
+    assert.deepEqual([...Deno.readDirSync(startsDir)].map((e) => e.name), [`${start.id}.safetensors`], "no lock left");
+    const again = await obtainStart(ilql!, data, { dir: startsDir, onLog: () => trained++ });
+    assert.equal(again, start, "the second algorithm gets the same start");
+    // a process that did not make it reads it from disk: the same weights
+    const read = await obtainStart(bc!, data, { dir: startsDir, fresh: true });
+    assert.notEqual(read, start);
+    for (const [k, v] of read.model.variables()) {
+      assert.deepEqual(v.dataSync(), start.model.variables().get(k)!.dataSync(), k);
+    }
+    read.model.dispose();
+    assert.equal(tf.memory().numTensors, before, "sharing and reading a start leaves no tensor behind");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a lock whose owner stopped is taken over; a live lock is waited for", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const [run] = expandSuite(SUITE, { algorithms: ["bc"], seeds: [1], set: parseSettings(["start.steps=3"]) });
+    const data = (await import("./runner.ts")).datasetOf(run!);
+    const lock = `${dir}/${startId(run!)}.lock`;
+    Deno.writeTextFileSync(lock, "12345\n");
+    const past = new Date(Date.now() - STALE_LOCK_MS - 60_000);
+    Deno.utimeSync(lock, past, past);
+    const start = await obtainStart(run!, data, { dir, fresh: true });
+    assert.equal(start.steps, 3);
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), [`${start.id}.safetensors`]);
+    start.model.dispose();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a run records its learning curve (start, every train.evalEvery steps, end) and its start's", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const [run] = expandSuite(SUITE, { algorithms: ["ilql"], seeds: [0] });
+    const record = await executeRun(run!, dir, { startsDir: `${dir}/starts` });
+    assert.deepEqual(record.curve!.map((p) => p.step), [0, 4, 6]);
+    assert.deepEqual(record.start!.curve.map((p) => p.step), [0, 4, 8]);
+    assert.equal(record.start!.steps, 8);
+    for (const p of [...record.curve!, ...record.start!.curve]) {
+      assert.ok(p.mean >= -2 && p.mean <= 0 && Number.isFinite(p.se), JSON.stringify(p));
+      assert.ok("optimal_rate" in p.metrics);
+    }
+    // no curve without train.evalEvery
+    const [plain] = expandSuite(SUITE, { algorithms: ["bc"], seeds: [0], set: parseSettings(["train.evalEvery=0"]) });
+    const without = await executeRun(plain!, dir, { startsDir: `${dir}/starts` });
+    assert.equal(without.curve, undefined);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
