@@ -9,6 +9,7 @@ import { ALGORITHMS, TASKS } from "./registry.ts";
 import { writeReport } from "./report.ts";
 import { executeRun, TrainedModels } from "./runner.ts";
 import { checkRuns, probeWritable } from "./preflight.ts";
+import { STARTS_DIR } from "./starts.ts";
 import {
   CORRUPT_ADVICE,
   type CorruptRecord,
@@ -64,6 +65,7 @@ Options:
                       keys they differ in. Without it such a bench stops before training
   --skip-corrupt      leave corrupt record files out of the tables and redo their runs (each corrupt file is kept,
                       renamed to *.json.corrupt); without it a corrupt record stops the bench with its name
+  --starts DIR        where shared starts (start.steps > 0) are kept and found (default ${STARTS_DIR})
   --keep-checkpoints  keep each run's final checkpoint in DIR/runs/<id>/
   --no-report         skip writing the report
 ${BACKEND_HELP}
@@ -102,6 +104,7 @@ async function main() {
     "allow-mixed": { type: "boolean", default: false },
     "skip-corrupt": { type: "boolean", default: false },
     "keep-checkpoints": { type: "boolean", default: false },
+    starts: { type: "string", default: STARTS_DIR },
     "no-report": { type: "boolean", default: false },
     ...BACKEND_FLAGS,
     help: { type: "boolean", default: false },
@@ -157,6 +160,7 @@ async function main() {
     report: !values["no-report"],
     allowMixed: values["allow-mixed"],
     skipCorrupt: values["skip-corrupt"],
+    startsDir: values.starts,
   };
   // everything that can fail without compute fails before the backend starts
   const plan = planSuite(mine, out, suiteOptions);
@@ -175,6 +179,8 @@ export interface SuiteOptions {
   allowMixed?: boolean;
   /** Leave corrupt records out and redo their runs, keeping each corrupt file as `*.json.corrupt`. */
   skipCorrupt?: boolean;
+  /** Where shared starts are kept (default `runs/starts`). */
+  startsDir?: string;
   /** The checked plan of these runs, when the caller made it already ({@link planSuite}). */
   plan?: SuitePlan;
 }
@@ -249,6 +255,7 @@ export async function runSuite(runs: readonly RunSpec[], out: string, options: S
     const record = await executeRun(run, out, {
       keepCheckpoint: options.keepCheckpoints ?? false,
       models,
+      ...(options.startsDir !== undefined ? { startsDir: options.startsDir } : {}),
       // online algorithms log their iterations after the offline steps
       onLog: (r) =>
         progress.step(
@@ -256,6 +263,12 @@ export async function runSuite(runs: readonly RunSpec[], out: string, options: S
           r.step,
           run.config.train.steps + (ALGORITHMS[run.algorithm]!.train ? run.config.ppo.iterations : 0),
           r.info["losses/total"]!,
+        ),
+      onStartLog: (r) => progress.step(`${name} shared start`, r.step, run.config.start.steps, r.info["losses/total"]!),
+      onEval: (p, of) =>
+        progress.note(
+          `${name}${of === "start" ? " shared start" : ""}: validation return ${p.mean.toFixed(3)} ± ` +
+            `${p.se.toFixed(3)} at step ${p.step}`,
         ),
     });
     progress.finish(
@@ -305,6 +318,12 @@ class Progress {
       this.#lastLog = performance.now();
       console.log(`[${this.#done + 1}/${this.total}] ${name}: step ${step}/${steps}, loss ${loss.toFixed(3)}`);
     }
+  }
+
+  /** A line between progress updates (e.g. a learning-curve point). */
+  note(line: string): void {
+    if (this.#tty) Deno.stdout.writeSync(new TextEncoder().encode("\r\x1b[K"));
+    console.log(`[${this.#done + 1}/${this.total}] ${line}`);
   }
 
   finish(line: string): void {

@@ -24,10 +24,12 @@ export interface ExecuteOptions {
   /** Keep the final checkpoint in the run's directory (default: removed once the record is written). */
   keepCheckpoint?: boolean;
   onLog?: (record: LogRecord) => void;
+  /** Called with the metrics of the shared start's training when this run trains it. */
+  onStartLog?: (record: LogRecord) => void;
   /** Where shared starts are kept (default `runs/starts`). */
   startsDir?: string;
-  /** Called with each point of the learning curve as it is measured. */
-  onEval?: (point: CurvePoint) => void;
+  /** Called with each point of the learning curve as it is measured (of the shared start when this run trains it). */
+  onEval?: (point: CurvePoint, of: "run" | "start") => void;
   /** Trained models shared by runs that differ only in decoding (a β sweep trains once per seed). */
   models?: TrainedModels;
 }
@@ -115,12 +117,12 @@ export async function executeRun(spec: RunSpec, dir: string, options: ExecuteOpt
   const decode = evaluationDecode(spec.config, data);
   const validate = (model: IlqlModel, step: number, decoding = decode) => validationPoint(spec, model, step, decoding);
   const start = kept || startId(spec) === null ? null : await obtainStart(spec, data, {
-    ...(options.onLog ? { onLog: options.onLog } : {}),
+    ...(options.onStartLog ? { onLog: options.onStartLog } : {}),
     ...(options.startsDir ? { dir: options.startsDir } : {}),
     // the start's curve, decoded as BC: from the policy head alone
     evaluate: async (model, step, points) => {
       points.push(await validate(model, step, { ...decode, beta: 0 }));
-      options.onEval?.(points.at(-1)!);
+      options.onEval?.(points.at(-1)!, "start");
     },
   });
   const trained = kept?.trained ?? await trainAlgorithm(ALGORITHMS[spec.algorithm]!, {
@@ -138,7 +140,7 @@ export async function executeRun(spec: RunSpec, dir: string, options: ExecuteOpt
     evaluate: async (model, step) => {
       const point = await validate(model, step);
       curve?.push(point);
-      options.onEval?.(point);
+      options.onEval?.(point, "run");
     },
     ...(start ? { init: start.model } : {}),
   });

@@ -331,3 +331,45 @@ Deno.test({
     }
   },
 });
+
+Deno.test("two shards that need one shared start at once: one trains it, both fine-tune from it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const args = [
+      "--suite",
+      "smoke",
+      "--algos",
+      "bc,ilql",
+      "--seeds",
+      "0",
+      "--out",
+      `${dir}/out`,
+      "--starts",
+      `${dir}/starts`,
+      "--no-report",
+      "--set",
+      "start.steps=40",
+      "--set",
+      "train.evalEvery=10",
+      "--set",
+      "train.validationEpisodes=2",
+    ];
+    const shards = await Promise.all([0, 1].map((i) => runBench([...args, "--shard", `${i}/2`])));
+    for (const s of shards) assert.equal(s.code, 0, s.stderr);
+    const trainedIt = shards.filter((s) => /shared start: validation return/.test(s.stdout));
+    assert.equal(trainedIt.length, 1, "exactly one process trained the start");
+    assert.deepEqual(
+      [...Deno.readDirSync(`${dir}/starts`)].map((e) => e.name).filter((n) => !n.endsWith(".safetensors")),
+      [],
+    );
+    const records = readRecords(`${dir}/out`);
+    assert.equal(records.length, 2);
+    const [a, b] = records.map((r) => r.start!);
+    assert.equal(a!.id, b!.id);
+    assert.deepEqual(a!.curve, b!.curve);
+    assert.deepEqual(a!.curve.map((p) => p.step), [0, 10, 20, 30, 40]);
+    for (const r of records) assert.deepEqual(r.curve!.map((p) => p.step), [0, 10, 20, 30]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
