@@ -65,6 +65,8 @@ Options:
                       keys they differ in. Without it such a bench stops before training
   --skip-corrupt      leave corrupt record files out of the tables and redo their runs (each corrupt file is kept,
                       renamed to *.json.corrupt); without it a corrupt record stops the bench with its name
+  --jobs N            run N runs side by side in worker processes (shards of this invocation), each with its share
+                      of the cores as threads unless --threads says otherwise (default 1)
   --starts DIR        where shared starts (start.steps > 0) are kept and found (default ${STARTS_DIR})
   --keep-checkpoints  keep each run's final checkpoint in DIR/runs/<id>/
   --no-report         skip writing the report
@@ -105,6 +107,7 @@ async function main() {
     "skip-corrupt": { type: "boolean", default: false },
     "keep-checkpoints": { type: "boolean", default: false },
     starts: { type: "string", default: STARTS_DIR },
+    jobs: { type: "string", default: "1" },
     "no-report": { type: "boolean", default: false },
     ...BACKEND_FLAGS,
     help: { type: "boolean", default: false },
@@ -162,11 +165,63 @@ async function main() {
     skipCorrupt: values["skip-corrupt"],
     startsDir: values.starts,
   };
+  const jobs = Number(values.jobs);
+  if (!Number.isInteger(jobs) || jobs < 1) {
+    throw new UsageError(`--jobs must be a positive integer, got '${values.jobs}'`);
+  }
+  if (jobs > 1 && shard !== null) throw new UsageError("--jobs splits the runs into shards itself; drop --shard");
   // everything that can fail without compute fails before the backend starts
   const plan = planSuite(mine, out, suiteOptions);
+  if (jobs > 1) return await runJobs(jobs, values.threads, out, values.starts, !values["no-report"], suiteOptions);
   const backend = await initBackend(options);
   console.log(`backend: ${backend.summary}`);
   await runSuite(mine, out, { ...suiteOptions, plan });
+}
+
+/**
+ * `--jobs N`: this invocation's runs as N shards in worker processes side by side (each with ⌊cores / N⌋ threads
+ * unless `--threads` is given), then the report of everything in `out`.
+ * @throws when a worker fails
+ */
+async function runJobs(
+  jobs: number,
+  threads: string | undefined,
+  out: string,
+  starts: string,
+  report: boolean,
+  options: SuiteOptions,
+): Promise<void> {
+  const perJob = threads ?? String(Math.max(1, Math.floor((navigator.hardwareConcurrency || 1) / jobs)));
+  const args = Deno.args.filter((a, i, all) => a !== "--jobs" && all[i - 1] !== "--jobs" && !a.startsWith("--jobs="))
+    .filter((a, i, all) => a !== "--threads" && all[i - 1] !== "--threads" && !a.startsWith("--threads="));
+  console.log(`${jobs} jobs, ${perJob} thread(s) each`);
+  const statuses = await Promise.all(Array.from({ length: jobs }, (_, i) =>
+    new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        `--config=${new URL("../deno.json", import.meta.url).pathname}`,
+        "--allow-read",
+        `--allow-write=${out},${starts},.cache`,
+        "--allow-sys",
+        "--allow-ffi",
+        "--allow-env",
+        new URL("./bench.ts", import.meta.url).pathname,
+        ...args,
+        "--shard",
+        `${i}/${jobs}`,
+        "--threads",
+        perJob,
+        "--no-report",
+      ],
+      stdout: "inherit",
+      stderr: "inherit",
+    }).spawn().status));
+  const failed = statuses.map((s, i) => [s, i] as const).filter(([s]) => !s.success).map(([, i]) => i);
+  if (failed.length > 0) throw new Error(`job(s) ${failed.join(", ")} of ${jobs} failed; rerun to resume`);
+  if (report) {
+    const written = await writeReport(out, { skipCorrupt: options.skipCorrupt ?? false });
+    console.log(`wrote ${written.join(", ")}`);
+  }
 }
 
 /** Options of {@link runSuite}. */

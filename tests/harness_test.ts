@@ -22,6 +22,7 @@ function bench(args: string[], env: Record<string, string> = {}): Deno.Command {
       "--allow-sys",
       "--allow-ffi",
       "--allow-env",
+      "--allow-run",
       BENCH,
       ...args,
     ],
@@ -132,6 +133,21 @@ Deno.test("two shards running at once into one directory give the one-process re
   await Deno.remove(referenceDir, { recursive: true });
 });
 
+Deno.test("--jobs 2 runs the suite as two worker processes and gives the one-process results", async () => {
+  assert.ok(reference !== null, "runs after the first test");
+  const dir = await Deno.makeTempDir();
+  try {
+    // the reference ran with the pinned 2 threads: the same count per job gives the same digits
+    const r = await runBench(["--suite", "smoke", "--out", dir, "--jobs", "2", "--threads", "2"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^2 jobs, 2 thread\(s\) each$/m);
+    assert.equal((r.stdout.match(/^shard \d\/2: /gm) ?? []).length, 2);
+    assert.deepEqual(outcome(dir), reference);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("bad bench input gives one line, exit code 2, and writes nothing", async () => {
   const parent = await Deno.makeTempDir();
   const dir = `${parent}/out`;
@@ -145,6 +161,8 @@ Deno.test("bad bench input gives one line, exit code 2, and writes nothing", asy
     [["--shard", "2/2"], /^error: --shard expects i\/n/],
     [["--suite", "huge"], /^error: unknown suite 'huge'/],
     [["--frobnicate"], /^error: Unknown option '--frobnicate'/],
+    [["--jobs", "0"], /^error: --jobs must be a positive integer, got '0'/],
+    [["--jobs", "2", "--shard", "0/2"], /^error: --jobs splits the runs into shards itself; drop --shard/],
   ];
   for (const [args, message] of cases) {
     const r = await runBench(["--suite", "smoke", "--out", dir, ...args]);
