@@ -62,6 +62,10 @@ export const SUITES: Record<string, Suite> = {
           optim: { lr: 3e-4 },
           train: { steps: 6000, evalEvery: 1000, validationEpisodes: 256 },
         },
+        // fresh value heads on a BC start decode best at a small β (β 16 was harmful in ../shared/notes/learning.md)
+        algorithmConfig: Object.fromEntries(
+          ["ilql", "single-step", "mc-returns", "cql"].map((a) => [a, { decode: { beta: 4 } }]),
+        ),
       },
     },
     seeds: [0, 1, 2],
