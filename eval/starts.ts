@@ -1,9 +1,10 @@
 /**
  * Shared starts: the behaviour-cloning model every algorithm of a seed fine-tunes from (`start.steps` > 0), trained
  * once per (task, dataset, seed, model shape, start budget) and kept as `DIR/<id>.safetensors`, its id a hash of
- * those. Processes share starts through the file system: the first to need one takes `DIR/<id>.lock` (created
- * exclusively, touched while it trains), trains and writes the checkpoint atomically, then drops the lock; the others
- * wait for the checkpoint. A lock whose owner stopped touching it for {@link STALE_LOCK_MS} is taken over, so a
+ * those. Processes share starts through the file system: the first to need one creates `DIR/<id>.lock`
+ * exclusively, touches it from the trainer's log and evaluation callbacks while it trains (a timer would not fire
+ * between synchronous training steps), writes the checkpoint atomically, then drops the lock; the others wait for the
+ * checkpoint. A lock untouched for {@link STALE_LOCK_MS} belongs to a process that stopped and is taken over, so a
  * killed process never blocks a start, and a half-written start is never read.
  * @module
  */
@@ -21,8 +22,8 @@ import { hashOf, type RunSpec } from "./suite.ts";
 export const STARTS_DIR = "runs/starts";
 
 /** A lock not touched for this long belongs to a process that stopped. */
-export const STALE_LOCK_MS = 120_000;
-const TOUCH_MS = 10_000;
+export const STALE_LOCK_MS = 600_000;
+const TOUCH_MS = STALE_LOCK_MS / 12;
 const POLL_MS = 1_000;
 
 /** A trained start and what it recorded. */
@@ -98,7 +99,13 @@ async function makeOrRead(
     }
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
-  const touch = setInterval(() => Deno.utimeSync(lock, new Date(), new Date()), TOUCH_MS);
+  // touched from the training's own callbacks: a timer would not fire while the synchronous training steps run
+  let touched = Date.now();
+  const touch = () => {
+    if (Date.now() - touched < TOUCH_MS) return;
+    touched = Date.now();
+    Deno.utimeSync(lock, new Date(touched), new Date(touched));
+  };
   try {
     if (exists(path)) return await read(id, path); // made by a process whose lock we saw released
     const task = TASKS[run.task]!;
@@ -111,10 +118,18 @@ async function makeOrRead(
       config,
       source: `${run.task} dataset`,
       onLog: (r) => {
+        touch();
         history.push(r);
         options.onLog?.(r);
       },
-      ...(options.evaluate ? { evaluate: (model, step) => options.evaluate!(model, step, curve) } : {}),
+      ...(options.evaluate
+        ? {
+          evaluate: async (model, step) => {
+            touch();
+            await options.evaluate!(model, step, curve);
+          },
+        }
+        : {}),
     });
     const trainSeconds = (performance.now() - started) / 1000;
     try {
@@ -130,7 +145,6 @@ async function makeOrRead(
     // every process, this one too, fine-tunes from the checkpoint's bytes
     return await read(id, path);
   } finally {
-    clearInterval(touch);
     await Deno.remove(lock).catch(() => {});
   }
 }
