@@ -20,6 +20,9 @@ export interface ChartSpec {
   };
 }
 
+/** The look of an interval band's edges (unlabelled, so the legend leaves them out). */
+const BAND = { borderWidth: 0, pointRadius: 0, backgroundColor: "#4477aa33" };
+
 const COLOURS = ["#4477aa", "#ee6677", "#228833", "#ccbb44", "#66ccee", "#aa3377", "#bbbbbb", "#222222"];
 
 function options(title: string, x: string, y: string): Record<string, unknown> {
@@ -128,6 +131,41 @@ export function chartSpecs(groups: readonly ResultGroup[], records: readonly Run
             },
             scales: {
               x: { type: "linear", title: { display: true, text: "training step" } },
+              y: { title: { display: true, text: "return" } },
+            },
+          },
+        },
+      });
+    }
+    // the shared starts' own curves (one per seed), which every fine-tuning curve above continues
+    const starts = [...new Map(records.filter((r) => r.spec.task === task && r.start).map((r) => [r.start!.id, r]))
+      .values()].map((r) => ({ ...r, curve: r.start!.curve }));
+    const startCurve = learningCurve(starts);
+    if (startCurve.length > 0) {
+      const title = `${task}: validation return of the shared BC starts (${starts.length} seed(s), 95 % interval)`;
+      specs.push({
+        name: `start_${task}`,
+        title,
+        config: {
+          type: "line",
+          data: {
+            labels: [],
+            datasets: [
+              {
+                label: "BC start (greedy)",
+                data: startCurve.map((p) => ({ x: p.step, y: p.mean })),
+                borderColor: COLOURS[0],
+                backgroundColor: COLOURS[0],
+                pointRadius: 2,
+              },
+              { ...BAND, label: "", data: startCurve.map((p) => ({ x: p.step, y: p.low })), fill: false },
+              { ...BAND, label: "", data: startCurve.map((p) => ({ x: p.step, y: p.high })), fill: "-1" },
+            ],
+          },
+          options: {
+            ...options(title, "start step", "return"),
+            scales: {
+              x: { type: "linear", title: { display: true, text: "start step" } },
               y: { title: { display: true, text: "return" } },
             },
           },
