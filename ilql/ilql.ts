@@ -85,7 +85,7 @@ export function rewardsToGo(rewards: Float32Array, mask: Float32Array, K: number
   return out;
 }
 
-function batchTensors(model: IlqlModel, batch: Batch, config: IlqlConfig): BatchTensors {
+function batchTensors(batch: Batch, config: IlqlConfig): BatchTensors {
   const { size: B, length: T, numActions: K } = batch;
   const nextTerminals = new Float32Array(B * K);
   for (let b = 0; b < B; b++) nextTerminals.set(batch.terminals.subarray(b * (K + 1) + 1, (b + 1) * (K + 1)), b * K);
@@ -261,7 +261,7 @@ export function computeLossTerms(
   config: IlqlConfig,
   dropout?: DropoutContext,
 ): LossTerms {
-  const bt = batchTensors(model, batch, config);
+  const bt = batchTensors(batch, config);
   return lossTerms(model, bt, config, dropout, targetHiddenOf(model, bt, config, dropout));
 }
 
@@ -336,7 +336,7 @@ export function ilqlUpdate(
   const drop = model.config.dropout > 0 ? { rate: model.config.dropout, prng: state.prng } : undefined;
   for (const batch of microBatches) {
     const stats = tf.tidy(() => {
-      const bt = batchTensors(model, batch, config);
+      const bt = batchTensors(batch, config);
       const targetHidden = targetHiddenOf(model, bt, config, drop); // outside the tape: no gradient
       const out: { stats?: tf.Tensor1D } = {};
       const { grads } = tf.variableGrads(() => {
