@@ -36,6 +36,13 @@ async function fixture(): Promise<string> {
         seconds: 1,
       },
       history: [10, 20, 30].map((step) => ({ step, info: { "losses/policy": 1 / step + spec.seed } })),
+      curve: [0, 10, 20, 30].map((step) => ({ step, mean: -2 + step / 30 - spec.seed / 4, se: 0.1, metrics: {} })),
+      start: {
+        id: `start-${spec.seed}`,
+        steps: 40,
+        curve: [0, 20, 40].map((step) => ({ step, mean: -2 + step / 40 - spec.seed / 4, se: 0.1, metrics: {} })),
+        trainSeconds: 1,
+      },
       provenance: {
         commit: "c",
         deno: "2",
@@ -82,7 +89,13 @@ Deno.test({
     const charts = Number(/data-charts="(\d+)"/.exec(dom)?.[1]);
     const figures = written.filter((p) => p.endsWith(".png"));
     // returns, training curves and return against β for the one task
-    assert.equal(figures.length, 3);
+    // returns, the learning curves, the starts' curve, return against β
+    assert.deepEqual(figures.map((p) => p.replace(/^.*\//, "")).sort(), [
+      "beta_stitch.png",
+      "curve_stitch.png",
+      "returns_stitch.png",
+      "start_stitch.png",
+    ]);
     assert.equal(charts, figures.length, "one chart.js instance per figure");
     assert.equal(/data-resources="(\d+)"/.exec(dom)?.[1], "0", "no resource requested");
     const painted = [...dom.matchAll(/<canvas id="(\w+)"[^>]*data-painted="(\d+)"/g)].map((m) => [m[1], Number(m[2])]);
