@@ -125,6 +125,8 @@ export async function executeRun(spec: RunSpec, dir: string, options: ExecuteOpt
       options.onEval?.(points.at(-1)!, "start");
     },
   });
+  // the run's own training time: a start it had to train first is timed in the start (`start.trainSeconds`)
+  const trainStarted = performance.now();
   const trained = kept?.trained ?? await trainAlgorithm(ALGORITHMS[spec.algorithm]!, {
     episodes: data,
     tokenizer: task.tokenizer,
@@ -144,7 +146,7 @@ export async function executeRun(spec: RunSpec, dir: string, options: ExecuteOpt
     },
     ...(start ? { init: start.model } : {}),
   });
-  const trainSeconds = kept?.trainSeconds ?? (performance.now() - started) / 1000;
+  const trainSeconds = kept?.trainSeconds ?? (performance.now() - trainStarted) / 1000;
   const evalStarted = performance.now();
   // sampling policies draw from one stream per seed, the same for every algorithm
   const policy = scoredTextPolicy(trained.model, task.tokenizer, decode, new Prng(spec.seed), {
