@@ -125,8 +125,7 @@ export function checkRunConfig(
 ): void {
   (algorithm.checkConfig ?? checkOfflineConfig)(config);
   const { width, heads, layers } = config.model;
-  if (width % heads !== 0) throw new Error(`model.heads ${heads} does not divide model.width ${width}`);
-  checkShape({ vocabSize, width, heads, layers, context: tokenContextOf(config.model) });
+  checkShape({ vocabSize, width, heads, layers, context: tokenContextOf(config.model) }, "model.");
   if (config.train.batchSize > trainingEpisodes) {
     throw new Error(
       `train.batchSize ${config.train.batchSize} is larger than the ${trainingEpisodes} training episodes: every ` +

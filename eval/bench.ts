@@ -14,7 +14,7 @@ import {
   CORRUPT_ADVICE,
   type CorruptRecord,
   CorruptRecordError,
-  recordStatus,
+  type RecordScan,
   type RunRecord,
   scanRecords,
   setAsideCorrupt,
@@ -137,20 +137,19 @@ async function main() {
   const out = values.out ?? `results/${values.suite}`;
   const options = backendOptions(values);
   const shardText = shard ? `shard ${shard.index}/${shard.count}: ` : "";
-  const status = new Map(mine.map((r) => [r, recordStatus(out, r.id)]));
-  const done = mine.filter((r) => status.get(r)!.state === "done").length;
+  // the directory is read once: for this line, the dry run and the plan
+  const scan = scanRecords(out);
+  const finished = new Set(scan.records.map((r) => r.spec.id));
+  const corruptOf = new Map(scan.corrupt.map((c) => [recordName(c), c]));
+  const done = mine.filter((r) => finished.has(r.id)).length;
   console.log(`${shardText}${mine.length} of ${runs.length} runs, ${done} already done, results in ${out}`);
   if (values["dry-run"]) {
     for (const r of mine) {
-      const s = status.get(r)!;
-      const note = s.state === "done"
-        ? "  (done)"
-        : s.state === "corrupt"
-        ? `  (corrupt record: ${s.corrupt.reason})`
-        : "";
+      const corrupt = corruptOf.get(`${r.id}.json`);
+      const note = finished.has(r.id) ? "  (done)" : corrupt ? `  (corrupt record: ${corrupt.reason})` : "";
       console.log(`${r.id}  ${runName(r)}${note}`);
     }
-    const { corrupt } = scanRecords(out);
+    const { corrupt } = scan;
     if (corrupt.length > 0) {
       console.log(
         `${corrupt.length} corrupt record file(s): ${corrupt.map((c) => c.path).join(", ")}; ${CORRUPT_ADVICE}`,
@@ -171,7 +170,7 @@ async function main() {
   }
   if (jobs > 1 && shard !== null) throw new UsageError("--jobs splits the runs into shards itself; drop --shard");
   // everything that can fail without compute fails before the backend starts
-  const plan = planSuite(mine, out, suiteOptions);
+  const plan = planSuite(mine, out, suiteOptions, scan);
   if (jobs > 1) return await runJobs(jobs, values.threads, out, values.starts, !values["no-report"], suiteOptions);
   const backend = await initBackend(options);
   console.log(`backend: ${backend.summary}`);
@@ -249,11 +248,17 @@ export interface SuitePlan {
 /**
  * Checks a suite before any compute: corrupt records (named, unless skipped), records of other configs in `out`
  * (unless allowed), that the directory takes files, and that every unfinished run can train ({@link checkRuns}).
+ * `scan` is what `out` holds when the caller has read it already.
  * @throws UsageError, one line
  */
-export function planSuite(runs: readonly RunSpec[], out: string, options: SuiteOptions = {}): SuitePlan {
+export function planSuite(
+  runs: readonly RunSpec[],
+  out: string,
+  options: SuiteOptions = {},
+  scan?: RecordScan,
+): SuitePlan {
   try {
-    const { records, corrupt } = scanRecords(out);
+    const { records, corrupt } = scan ?? scanRecords(out);
     if (corrupt.length > 0 && !options.skipCorrupt) throw new CorruptRecordError(corrupt[0]!);
     if (!options.allowMixed) checkNotMixed(runs, records, out);
     const finished = new Set(records.map((r) => r.spec.id));
@@ -261,10 +266,15 @@ export function planSuite(runs: readonly RunSpec[], out: string, options: SuiteO
     checkRuns(todo);
     if (todo.length > 0 || (options.report ?? true)) probeWritable(out);
     const ids = new Set(todo.map((r) => `${r.id}.json`));
-    return { todo, corrupt: corrupt.filter((c) => ids.has(c.path.slice(c.path.lastIndexOf("/") + 1))) };
+    return { todo, corrupt: corrupt.filter((c) => ids.has(recordName(c))) };
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+}
+
+/** A corrupt record's file name (`<run id>.json` for a run's own record). */
+function recordName(c: CorruptRecord): string {
+  return c.path.slice(c.path.lastIndexOf("/") + 1);
 }
 
 /**

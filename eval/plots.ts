@@ -20,9 +20,6 @@ export interface ChartSpec {
   };
 }
 
-/** The look of an interval band's edges (unlabelled, so the legend leaves them out). */
-const BAND = { borderWidth: 0, pointRadius: 0, backgroundColor: "#4477aa33" };
-
 const COLOURS = ["#4477aa", "#ee6677", "#228833", "#ccbb44", "#66ccee", "#aa3377", "#bbbbbb", "#222222"];
 
 function options(title: string, x: string, y: string): Record<string, unknown> {
@@ -47,6 +44,50 @@ export function learningCurve(
     const s = bootstrapMean(ys);
     return { step, mean: s.mean, low: s.low, high: s.high };
   });
+}
+
+/**
+ * A line chart of learning curves against steps: per line its mean and, as a translucent band between two unlabelled
+ * edge datasets (which the legend leaves out), its 95 % interval.
+ */
+function curveChart(
+  name: string,
+  title: string,
+  x: string,
+  lines: Array<{ label: string; points: ReturnType<typeof learningCurve> }>,
+): ChartSpec {
+  return {
+    name,
+    title,
+    config: {
+      type: "line",
+      data: {
+        labels: [],
+        datasets: lines.flatMap(({ label, points }, i) => {
+          const colour = COLOURS[i % COLOURS.length]!;
+          const band = { label: "", borderWidth: 0, pointRadius: 0, backgroundColor: `${colour}33` };
+          return [
+            {
+              label,
+              data: points.map((p) => ({ x: p.step, y: p.mean })),
+              borderColor: colour,
+              backgroundColor: colour,
+              pointRadius: 2,
+            },
+            { ...band, data: points.map((p) => ({ x: p.step, y: p.low })), fill: false },
+            { ...band, data: points.map((p) => ({ x: p.step, y: p.high })), fill: "-1" },
+          ];
+        }),
+      },
+      options: {
+        ...options(title, x, "return"),
+        scales: {
+          x: { type: "linear", title: { display: true, text: x } },
+          y: { title: { display: true, text: "return" } },
+        },
+      },
+    },
+  };
 }
 
 /** The figures of a set of results. */
@@ -91,86 +132,24 @@ export function chartSpecs(groups: readonly ResultGroup[], records: readonly Run
     const curves = gs.map((g) => ({ g, points: learningCurve(records.filter((r) => g.ids.includes(r.spec.id))) }))
       .filter((c) => c.points.length > 0);
     if (curves.length > 0) {
-      specs.push({
-        name: `curve_${task}`,
-        title: `${task}: validation return during training (mean over seeds, 95 % interval)`,
-        config: {
-          type: "line",
-          data: {
-            labels: [],
-            datasets: curves.flatMap(({ g, points }, i) => {
-              const colour = COLOURS[i % COLOURS.length]!;
-              const band = { borderWidth: 0, pointRadius: 0, backgroundColor: `${colour}33` };
-              return [
-                {
-                  label: groupLabel(g),
-                  data: points.map((p) => ({ x: p.step, y: p.mean })),
-                  borderColor: colour,
-                  backgroundColor: colour,
-                  pointRadius: 2,
-                },
-                // the band between the interval's edges; unlabelled, so the legend leaves it out
-                { ...band, label: "", data: points.map((p) => ({ x: p.step, y: p.low })), fill: false },
-                { ...band, label: "", data: points.map((p) => ({ x: p.step, y: p.high })), fill: "-1" },
-              ];
-            }),
-          },
-          options: {
-            ...options(
-              `${task}: validation return during training (mean over seeds, 95 % interval)`,
-              "training step",
-              "return",
-            ),
-            plugins: {
-              title: {
-                display: true,
-                text: `${task}: validation return during training (mean over seeds, 95 % interval)`,
-                font: { size: 15 },
-              },
-              legend: { position: "bottom" },
-            },
-            scales: {
-              x: { type: "linear", title: { display: true, text: "training step" } },
-              y: { title: { display: true, text: "return" } },
-            },
-          },
-        },
-      });
+      specs.push(curveChart(
+        `curve_${task}`,
+        `${task}: validation return during training (mean over seeds, 95 % interval)`,
+        "training step",
+        curves.map(({ g, points }) => ({ label: groupLabel(g), points })),
+      ));
     }
     // the shared starts' own curves (one per seed), which every fine-tuning curve above continues
     const starts = [...new Map(records.filter((r) => r.spec.task === task && r.start).map((r) => [r.start!.id, r]))
       .values()].map((r) => ({ ...r, curve: r.start!.curve }));
     const startCurve = learningCurve(starts);
     if (startCurve.length > 0) {
-      const title = `${task}: validation return of the shared BC starts (${starts.length} seed(s), 95 % interval)`;
-      specs.push({
-        name: `start_${task}`,
-        title,
-        config: {
-          type: "line",
-          data: {
-            labels: [],
-            datasets: [
-              {
-                label: "BC start (greedy)",
-                data: startCurve.map((p) => ({ x: p.step, y: p.mean })),
-                borderColor: COLOURS[0],
-                backgroundColor: COLOURS[0],
-                pointRadius: 2,
-              },
-              { ...BAND, label: "", data: startCurve.map((p) => ({ x: p.step, y: p.low })), fill: false },
-              { ...BAND, label: "", data: startCurve.map((p) => ({ x: p.step, y: p.high })), fill: "-1" },
-            ],
-          },
-          options: {
-            ...options(title, "start step", "return"),
-            scales: {
-              x: { type: "linear", title: { display: true, text: "start step" } },
-              y: { title: { display: true, text: "return" } },
-            },
-          },
-        },
-      });
+      specs.push(curveChart(
+        `start_${task}`,
+        `${task}: validation return of the shared BC starts (${starts.length} seed(s), 95 % interval)`,
+        "start step",
+        [{ label: "BC start (greedy)", points: startCurve }],
+      ));
     }
     // return against β for each algorithm whose runs sweep decode.beta (and nothing else)
     const swept = gs.filter((g) => /^decode\.beta=\S+$/.test(g.setting));

@@ -8,10 +8,10 @@
  * killed process never blocks a start, and a half-written start is never read.
  * @module
  */
-import { startConfig } from "../baselines/bc.ts";
-import { BC } from "../baselines/bc.ts";
+import { BC, startConfig } from "../baselines/bc.ts";
 import { trainAlgorithm } from "../baselines/algorithm.ts";
 import { loadCheckpoint, saveCheckpoint } from "../ilql/checkpoint.ts";
+import type { Episode } from "../ilql/episode.ts";
 import type { IlqlModel } from "../ilql/model.ts";
 import type { LogRecord } from "../ilql/trainer.ts";
 import { TASKS } from "./registry.ts";
@@ -32,7 +32,6 @@ export interface Start {
   steps: number;
   model: IlqlModel;
   curve: CurvePoint[];
-  history: LogRecord[];
   /** Seconds its training took (in the process that made it). */
   trainSeconds: number;
 }
@@ -64,7 +63,7 @@ const loaded = new Map<string, Promise<Start>>();
  */
 export function obtainStart(
   run: RunSpec,
-  episodes: Parameters<typeof trainAlgorithm>[1]["episodes"],
+  episodes: readonly Episode[],
   options: StartOptions = {},
 ): Promise<Start> {
   const id = startId(run);
@@ -83,7 +82,7 @@ export function obtainStart(
 async function makeOrRead(
   id: string,
   run: RunSpec,
-  episodes: Parameters<typeof trainAlgorithm>[1]["episodes"],
+  episodes: readonly Episode[],
   dir: string,
   options: StartOptions,
 ): Promise<Start> {
@@ -151,13 +150,13 @@ async function makeOrRead(
 
 async function read(id: string, path: string): Promise<Start> {
   const checkpoint = await loadCheckpoint(path);
-  const extra = (checkpoint.extra ?? {}) as { curve?: CurvePoint[]; history?: LogRecord[]; trainSeconds?: number };
+  // the training history stays in the file for inspection; runs record the curve and the time
+  const extra = (checkpoint.extra ?? {}) as { curve?: CurvePoint[]; trainSeconds?: number };
   return {
     id,
     steps: checkpoint.step,
     model: checkpoint.model,
     curve: extra.curve ?? [],
-    history: extra.history ?? [],
     trainSeconds: extra.trainSeconds ?? 0,
   };
 }

@@ -85,35 +85,22 @@ export class CorruptRecordError extends Error {
   }
 }
 
-/** Where run `id` stands in `dir`: finished (with its record), not finished, or recorded in a corrupt file. */
-export type RecordStatus =
-  | { state: "done"; record: RunRecord }
-  | { state: "missing" }
-  | { state: "corrupt"; corrupt: CorruptRecord };
-
-/** The status of run `id` in `dir`, never throwing for a corrupt record. */
-export function recordStatus(dir: string, id: string): RecordStatus {
-  const path = recordPath(dir, id);
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return { state: "missing" };
-    throw e;
-  }
-  const parsed = parseRecord(text, `${id}.json`);
-  if ("reason" in parsed) return { state: "corrupt", corrupt: { path, reason: parsed.reason } };
-  return { state: "done", record: parsed };
-}
-
 /**
  * The record of run `id`, or null when the run has not finished.
  * @throws CorruptRecordError when the record file is corrupt
  */
 export function readRecord(dir: string, id: string): RunRecord | null {
-  const status = recordStatus(dir, id);
-  if (status.state === "corrupt") throw new CorruptRecordError(status.corrupt);
-  return status.state === "done" ? status.record : null;
+  const path = recordPath(dir, id);
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return null;
+    throw e;
+  }
+  const parsed = parseRecord(text, `${id}.json`);
+  if ("reason" in parsed) throw new CorruptRecordError({ path, reason: parsed.reason });
+  return parsed;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -154,8 +141,14 @@ export async function writeRecord(dir: string, record: RunRecord): Promise<void>
   await writeFileAtomic(recordPath(dir, record.spec.id), JSON.stringify(record) + "\n");
 }
 
+/** What a results directory holds: its records and its corrupt record files, in file-name order. */
+export interface RecordScan {
+  records: RunRecord[];
+  corrupt: CorruptRecord[];
+}
+
 /** Every record under `dir` and every corrupt record file, in file-name order. */
-export function scanRecords(dir: string): { records: RunRecord[]; corrupt: CorruptRecord[] } {
+export function scanRecords(dir: string): RecordScan {
   let names: string[];
   try {
     names = [...Deno.readDirSync(`${dir}/records`)].filter((e) => e.isFile && e.name.endsWith(".json"))

@@ -7,7 +7,7 @@
 import { ALGORITHMS, TASKS } from "./registry.ts";
 import { bootstrapMean, meanSe, normalizedScore, type SeedSummary } from "./stats.ts";
 import type { RunRecord } from "./store.ts";
-import { configKey, flatConfig, settingLabel } from "./suite.ts";
+import { configDifferences, configKey, flatConfig, settingLabel } from "./suite.ts";
 
 /** One cell of the results: the runs (seeds) of one task, algorithm, setting and resolved config. */
 export interface ResultGroup {
@@ -52,21 +52,21 @@ export function groupLabel(g: ResultGroup): string {
 }
 
 /**
- * The setting label of each config of one task, algorithm and setting: the sweep setting, then, when several
- * configs share them, the `key=value` pairs in which the configs differ.
+ * The setting label of each config of one task, algorithm and setting (one record each): the sweep setting, then,
+ * when several configs share them, the `key=value` pairs in which the configs differ.
  */
 function distinguishingLabels(configs: ReadonlyMap<string, RunRecord>, setting: string): Map<string, string> {
-  const flats = new Map([...configs].map(([key, r]) => [key, flatConfig(r.spec)]));
-  const keys = [...new Set([...flats.values()].flatMap((f) => Object.keys(f)))].sort();
-  const differing = configs.size < 2 ? [] : keys.filter((k) => {
-    const values = new Set([...flats.values()].map((f) => JSON.stringify(f[k] ?? null)));
-    return values.size > 1;
-  });
+  const [first, ...others] = [...configs.values()];
+  // the keys in which any config differs from the first are the keys in which the configs are not all equal
+  const differing = [...new Set(others.flatMap((r) => configDifferences(first!.spec, r.spec)))].sort();
   return new Map(
-    [...flats].map(([key, flat]) => [
-      key,
-      [setting, ...differing.map((k) => `${k}=${JSON.stringify(flat[k] ?? null)}`)].filter(Boolean).join(" "),
-    ]),
+    [...configs].map(([key, r]) => {
+      const flat = flatConfig(r.spec);
+      return [
+        key,
+        [setting, ...differing.map((k) => `${k}=${JSON.stringify(flat[k] ?? null)}`)].filter(Boolean).join(" "),
+      ];
+    }),
   );
 }
 
@@ -76,32 +76,38 @@ function distinguishingLabels(configs: ReadonlyMap<string, RunRecord>, setting: 
  * the keys they differ in.
  */
 export function groupResults(records: readonly RunRecord[]): ResultGroup[] {
-  const family = (r: RunRecord) =>
+  // per record, once: its (task, algorithm, setting) in registration order, and its config's hash
+  const family = new Map(records.map((r) => [
+    r,
     [
       order(Object.keys(TASKS), r.spec.task),
       order(Object.keys(ALGORITHMS), r.spec.algorithm),
       settingLabel(r.spec.setting),
-    ]
-      .join("\u0000");
+    ].join("\u0000"),
+  ]));
+  const config = new Map(records.map((r) => [r, configKey(r.spec)]));
   // the configs of each (task, algorithm, setting), and their labels
   const configs = new Map<string, Map<string, RunRecord>>();
   for (const r of records) {
-    const f = family(r);
-    if (!configs.has(f)) configs.set(f, new Map());
-    if (!configs.get(f)!.has(configKey(r.spec))) configs.get(f)!.set(configKey(r.spec), r);
+    const byConfig = configs.get(family.get(r)!) ?? new Map<string, RunRecord>();
+    configs.set(family.get(r)!, byConfig);
+    if (!byConfig.has(config.get(r)!)) byConfig.set(config.get(r)!, r);
   }
   const labels = new Map<string, string>();
   for (const [f, byConfig] of configs) {
     const setting = settingLabel([...byConfig.values()][0]!.spec.setting);
     for (const [key, label] of distinguishingLabels(byConfig, setting)) labels.set(`${f}\u0000${key}`, label);
   }
-  const key = (r: RunRecord) => `${family(r)}\u0000${configKey(r.spec)}`;
-  const sortKey = (r: RunRecord) => `${family(r)}\u0000${labels.get(key(r))}\u0000${configKey(r.spec)}`;
-  const sorted = [...records].sort((a, b) =>
-    sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : a.spec.seed - b.spec.seed
+  const key = new Map(records.map((r) => [r, `${family.get(r)}\u0000${config.get(r)}`]));
+  const sortKey = new Map(
+    records.map((r) => [r, `${family.get(r)}\u0000${labels.get(key.get(r)!)}\u0000${config.get(r)}`]),
   );
+  const sorted = [...records].sort((a, b) => {
+    const ka = sortKey.get(a)!, kb = sortKey.get(b)!;
+    return ka < kb ? -1 : ka > kb ? 1 : a.spec.seed - b.spec.seed;
+  });
   const groups = new Map<string, RunRecord[]>();
-  for (const r of sorted) groups.set(key(r), [...(groups.get(key(r)) ?? []), r]);
+  for (const r of sorted) groups.set(key.get(r)!, [...(groups.get(key.get(r)!) ?? []), r]);
   return [...groups.entries()].map(([k, rs]) => {
     const first = rs[0]!;
     const summary = bootstrapMean(rs.map((r) => r.eval.mean));
@@ -116,7 +122,7 @@ export function groupResults(records: readonly RunRecord[]): ResultGroup[] {
       algorithm: first.spec.algorithm,
       setting: labels.get(k)!,
       sweep: settingLabel(first.spec.setting),
-      config: configKey(first.spec),
+      config: config.get(first)!,
       seeds: rs.map((r) => r.spec.seed),
       ids: rs.map((r) => r.spec.id),
       summary,

@@ -81,9 +81,10 @@ interface ScriptResult {
 }
 
 /**
- * Runs a module in a fresh Deno process, offline, without asking for permissions, resolving packages through the
- * project's lock file exactly as the test process did (`--frozen`: the lock is read, never rewritten). Without the
- * lock the child would resolve optional platform packages afresh that no cache of a fresh machine holds.
+ * Runs a module in a fresh Deno process, without asking for permissions, resolving packages through the project's
+ * lock file exactly as the test process did (`--frozen`: the lock is read, never rewritten, so a package it does not
+ * hold, such as `@tensorflow/tfjs-node`, fails to resolve). A package the cache lacks is installed as on a fresh
+ * machine, never assumed present.
  */
 async function runScript(source: string, timeoutMs = 60_000): Promise<ScriptResult> {
   const dir = await Deno.makeTempDir({ prefix: "ilql-backend-test-" });
@@ -95,7 +96,6 @@ async function runScript(source: string, timeoutMs = 60_000): Promise<ScriptResu
         "run",
         "--no-prompt",
         "-A",
-        "--cached-only",
         "--frozen",
         `--lock=${DENO_LOCK}`,
         "--config",

@@ -19,13 +19,7 @@ export const TRAIN_SPEC = {
     0,
     { min: 0 },
   ),
-  validationEpisodes: int(
-    "Validation episodes per evaluation during training (their own seed, not the final one's)",
-    64,
-    {
-      min: 1,
-    },
-  ),
+  validationEpisodes: int("Validation episodes per evaluation (their own seed, not the final one's)", 64, { min: 1 }),
 };
 
 /** Trainer config record. */

@@ -32,13 +32,16 @@ export interface KVCache {
   length: number;
 }
 
-/** Checks that the sizes make a valid transformer. */
-export function checkShape(shape: TransformerShape): void {
+/**
+ * Checks that the sizes make a valid transformer.
+ * @param prefix put before each size's name in messages (e.g. `model.` to name the config keys)
+ */
+export function checkShape(shape: TransformerShape, prefix = ""): void {
   for (const key of ["vocabSize", "width", "layers", "heads", "context"] as const) {
-    if (!Number.isInteger(shape[key]) || shape[key] < 1) throw new Error(`${key} must be a positive integer`);
+    if (!Number.isInteger(shape[key]) || shape[key] < 1) throw new Error(`${prefix}${key} must be a positive integer`);
   }
   if (shape.width % shape.heads !== 0) {
-    throw new Error(`width ${shape.width} must be divisible by heads ${shape.heads}`);
+    throw new Error(`${prefix}heads ${shape.heads} does not divide ${prefix}width ${shape.width}`);
   }
 }
 

@@ -11,14 +11,15 @@ import { expandSuite, SUITES } from "../eval/suite.ts";
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
 const BENCH = new URL("../eval/bench.ts", import.meta.url).pathname;
 
-function bench(args: string[], env: Record<string, string> = {}): Deno.Command {
+/** The bench in a child process; `writable` scopes its write permission as the deno task does (default: anywhere). */
+function bench(args: string[], env: Record<string, string> = {}, writable?: string): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
     env,
     args: [
       "run",
       `--config=${CONFIG}`,
       "--allow-read",
-      "--allow-write",
+      writable === undefined ? "--allow-write" : `--allow-write=${writable}`,
       "--allow-sys",
       "--allow-ffi",
       "--allow-env",
@@ -31,8 +32,11 @@ function bench(args: string[], env: Record<string, string> = {}): Deno.Command {
   });
 }
 
-async function runBench(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await bench(args).output();
+async function runBench(
+  args: string[],
+  writable?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await bench(args, {}, writable).output();
   return { code: out.code, stdout: new TextDecoder().decode(out.stdout), stderr: new TextDecoder().decode(out.stderr) };
 }
 
@@ -174,26 +178,6 @@ Deno.test("bad bench input gives one line, exit code 2, and writes nothing", asy
   await Deno.remove(parent, { recursive: true });
 });
 
-/** Runs the bench with write permission for `writable` only (the deno task's scoped --allow-write). */
-async function runBenchScoped(writable: string, args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      `--config=${CONFIG}`,
-      "--allow-read",
-      `--allow-write=${writable}`,
-      "--allow-sys",
-      "--allow-ffi",
-      "--allow-env",
-      BENCH,
-      ...args,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return { code: out.code, stdout: new TextDecoder().decode(out.stdout), stderr: new TextDecoder().decode(out.stderr) };
-}
-
 /** Every file under `dir`, relative to it. */
 function filesUnder(dir: string, prefix = ""): string[] {
   return [...Deno.readDirSync(dir)].flatMap((e) =>
@@ -224,7 +208,7 @@ Deno.test("runs that are meaningless or could only fail late stop the bench befo
       assert.doesNotMatch(r.stdout, /training|backend:/, "failed before the backend started");
     }
     // an --out the command may not write to (the deno task may write under results/, runs/ and .cache/ only)
-    const denied = await runBenchScoped(`${parent}/allowed`, [...one, "--out", `${parent}/elsewhere`]);
+    const denied = await runBench([...one, "--out", `${parent}/elsewhere`], `${parent}/allowed`);
     assert.equal(denied.code, 2, denied.stderr);
     assert.match(
       denied.stderr.trim(),
