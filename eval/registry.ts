@@ -34,7 +34,7 @@ import { Prng } from "../ilql/prng.ts";
 import type { Tokenizer } from "../ilql/tokenizer.ts";
 import { STITCH_TOKENIZER, stitchDataset, StitchEnv } from "../tasks/stitch/stitch.ts";
 import { type LanguageEnv, rollout, type ScoredPolicy, textsOf } from "../tasks/task.ts";
-import { mixedDataset } from "../tasks/wordle/data.ts";
+import { type DatasetSource, habitDataset, mixedDataset } from "../tasks/wordle/data.ts";
 import { evaluateWordle, playerPolicy } from "../tasks/wordle/eval.ts";
 import { WORDLE_TOKENIZER, WordleEnv } from "../tasks/wordle/game.ts";
 import { InfoPlayer } from "../tasks/wordle/players.ts";
@@ -72,33 +72,17 @@ function wordle() {
 }
 let wordleCeiling: number | null = null;
 
-/** The registered tasks, by name. */
-export const TASKS: Record<string, TaskDefinition> = {
-  stitch: {
-    description: "two-turn diagnostic: the best behaviour is 5 % of the data and must be stitched from parts",
-    tokenizer: STITCH_TOKENIZER,
-    dataset: (size, seed) => stitchDataset(size ?? 1000, new Prng(seed)),
-    environments: (count) => Array.from({ length: count }, () => new StitchEnv()),
-    evaluate: (policy, episodes) => {
-      const envs = Array.from({ length: episodes }, () => new StitchEnv());
-      const returns = rollout(envs, textsOf(policy)).map((r) => r.return);
-      return { returns, metrics: { optimal_rate: returns.filter((r) => r === 0).length / episodes } };
-    },
-    anchors: () => ({ floor: -2, ceiling: 0 }),
-    defaults: {
-      model: { width: 32, layers: 2, heads: 2, context: 16, dropout: 0 },
-      optim: { lr: 3e-3 },
-      ilql: { polyak: 0.1 },
-      train: { steps: 200, batchSize: 64 },
-      decode: { beta: 16, maxTokens: 4 },
-    },
-  },
-  wordle: {
-    description: "Wordle on the paper's 200-word vocabulary, mixed-skill data (50 % random word, 50 % consistent word)",
+/** A Wordle task on the evaluation vocabulary whose offline data `dataset` makes (everything else is shared). */
+function wordleTask(
+  description: string,
+  dataset: (source: DatasetSource, size: number | undefined, prng: Prng) => Episode[],
+): TaskDefinition {
+  return {
+    description,
     tokenizer: WORDLE_TOKENIZER,
     dataset: (size, seed) => {
       const { vocabulary, allowed } = wordle();
-      return mixedDataset({ answers: vocabulary, allowed, rule: "official" }, size ?? 10_000, new Prng(seed));
+      return dataset({ answers: vocabulary, allowed, rule: "official" }, size, new Prng(seed));
     },
     environments: (count, seed) => {
       const { vocabulary, allowed } = wordle();
@@ -130,7 +114,39 @@ export const TASKS: Record<string, TaskDefinition> = {
       train: { batchSize: 32 },
       decode: { beta: 16, advClip: 0, maxTokens: 6 },
     },
+  };
+}
+
+/** The registered tasks, by name. */
+export const TASKS: Record<string, TaskDefinition> = {
+  stitch: {
+    description: "two-turn diagnostic: the best behaviour is 5 % of the data and must be stitched from parts",
+    tokenizer: STITCH_TOKENIZER,
+    dataset: (size, seed) => stitchDataset(size ?? 1000, new Prng(seed)),
+    environments: (count) => Array.from({ length: count }, () => new StitchEnv()),
+    evaluate: (policy, episodes) => {
+      const envs = Array.from({ length: episodes }, () => new StitchEnv());
+      const returns = rollout(envs, textsOf(policy)).map((r) => r.return);
+      return { returns, metrics: { optimal_rate: returns.filter((r) => r === 0).length / episodes } };
+    },
+    anchors: () => ({ floor: -2, ceiling: 0 }),
+    defaults: {
+      model: { width: 32, layers: 2, heads: 2, context: 16, dropout: 0 },
+      optim: { lr: 3e-3 },
+      ilql: { polyak: 0.1 },
+      train: { steps: 200, batchSize: 64 },
+      decode: { beta: 16, maxTokens: 4 },
+    },
   },
+  wordle: wordleTask(
+    "Wordle on the paper's 200-word vocabulary, mixed-skill data (50 % random word, 50 % consistent word)",
+    (source, size, prng) => mixedDataset(source, size ?? 10_000, prng),
+  ),
+  "wordle-habit": wordleTask(
+    "Wordle with systematic mistakes: 60 % of games by a player who always opens with the least informative word " +
+      "and reads only green letters, 40 % by a consistent-word player",
+    (source, size, prng) => habitDataset(source, size ?? 50_000, prng),
+  ),
 };
 
 // ---- toxicity ----

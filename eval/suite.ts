@@ -19,6 +19,8 @@ export interface SuiteTask {
   config: Overrides;
   /** Config of one algorithm's runs of this task, over `config` (e.g. PPO's iteration budget), by algorithm name. */
   algorithmConfig?: Record<string, Overrides>;
+  /** Sweeps of one algorithm's runs of this task, by algorithm name, besides the suite's (e.g. BC decoded both ways). */
+  algorithmSweeps?: Record<string, Sweep[]>;
 }
 
 /** A declared sweep. */
@@ -39,6 +41,25 @@ const DIALOGUE_BUDGET: SuiteTask = {
   algorithmConfig: { ppo: { ppo: { iterations: 40, valueWarmup: 5, lr: 1e-4 } } },
 };
 
+/** Wordle trained to competence: a shared BC start per seed, then each algorithm fine-tuned with learning curves. */
+const WORDLE_TO_COMPETENCE: SuiteTask = {
+  datasetSize: 50_000,
+  evalEpisodes: 1024,
+  config: {
+    start: { steps: 18_000, lr: 1e-3 },
+    optim: { lr: 3e-4 },
+    train: { steps: 12_000, evalEvery: 1000, validationEpisodes: 256 },
+  },
+  // fresh value heads on a BC start decode best at a small β (β 16 was harmful in ../shared/notes/learning.md)
+  algorithmConfig: Object.fromEntries(
+    ["ilql", "single-step", "mc-returns", "cql"].map((a) => [a, { decode: { beta: 4 } }]),
+  ),
+  // the reference samples from BC; greedy decoding of a mixture drops its worst moves: both rows, one training
+  algorithmSweeps: Object.fromEntries(
+    ["bc", "filtered-bc"].map((a) => [a, [{ key: "decode.method", values: ["greedy", "sample"] }]]),
+  ),
+};
+
 /** The declared suites. */
 export const SUITES: Record<string, Suite> = {
   quick: {
@@ -54,19 +75,8 @@ export const SUITES: Record<string, Suite> = {
       "fine-tuned with learning curves; three seeds, 1,024 games",
     tasks: {
       stitch: { evalEpisodes: 16, config: { train: { steps: 300 } } },
-      wordle: {
-        datasetSize: 50_000,
-        evalEpisodes: 1024,
-        config: {
-          start: { steps: 18_000, lr: 1e-3 },
-          optim: { lr: 3e-4 },
-          train: { steps: 6000, evalEvery: 1000, validationEpisodes: 256 },
-        },
-        // fresh value heads on a BC start decode best at a small β (β 16 was harmful in ../shared/notes/learning.md)
-        algorithmConfig: Object.fromEntries(
-          ["ilql", "single-step", "mc-returns", "cql"].map((a) => [a, { decode: { beta: 4 } }]),
-        ),
-      },
+      wordle: WORDLE_TO_COMPETENCE,
+      "wordle-habit": WORDLE_TO_COMPETENCE,
     },
     seeds: [0, 1, 2],
   },
@@ -236,20 +246,22 @@ export function expandSuite(suite: Suite, options: ExpandOptions = {}): RunSpec[
     }
   }
   for (const t of taskNames) {
-    for (const a of Object.keys(suite.tasks[t]!.algorithmConfig ?? {})) {
-      if (!Object.hasOwn(ALGORITHMS, a)) throw new Error(`task '${t}': algorithmConfig names unknown algorithm '${a}'`);
+    const budget = suite.tasks[t]!;
+    for (const a of [...Object.keys(budget.algorithmConfig ?? {}), ...Object.keys(budget.algorithmSweeps ?? {})]) {
+      if (!Object.hasOwn(ALGORITHMS, a)) throw new Error(`task '${t}': algorithm '${a}' in its budget is unknown`);
     }
   }
   const seeds = options.seeds ?? suite.seeds;
-  // every combination of the sweeps' values
-  let settings: Array<Record<string, unknown>> = [{}];
-  for (const sweep of options.sweeps ?? suite.sweeps ?? []) {
-    settings = settings.flatMap((s) => sweep.values.map((v) => ({ ...s, [sweep.key]: v })));
-  }
+  const sweeps = options.sweeps ?? suite.sweeps ?? [];
   const runs: RunSpec[] = [];
   for (const task of taskNames) {
     const budget = suite.tasks[task]!;
     for (const algorithm of algorithms) {
+      // every combination of the sweeps' values
+      let settings: Array<Record<string, unknown>> = [{}];
+      for (const sweep of [...sweeps, ...budget.algorithmSweeps?.[algorithm] ?? []]) {
+        settings = settings.flatMap((s) => sweep.values.map((v) => ({ ...s, [sweep.key]: v })));
+      }
       for (const setting of settings) {
         const swept: Overrides = {};
         for (const [key, value] of Object.entries(setting)) {

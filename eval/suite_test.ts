@@ -10,6 +10,7 @@ import {
   shardRuns,
   type Suite,
   SUITES,
+  settingLabel,
   trainingKey,
 } from "./suite.ts";
 
@@ -240,6 +241,42 @@ Deno.test("a task's algorithmConfig changes only that algorithm's runs", () => {
   assert.equal(tuned[1]!.config.train.steps, 5);
   assert.throws(
     () => expandSuite({ ...base, tasks: { stitch: { evalEpisodes: 2, config: {}, algorithmConfig: { nope: {} } } } }),
-    /task 'stitch': algorithmConfig names unknown algorithm 'nope'/,
+    /task 'stitch': algorithm 'nope' in its budget is unknown/,
+  );
+});
+
+Deno.test("a task's algorithmSweeps expand only that algorithm's runs, beside --sweep, sharing one training", () => {
+  const base: Suite = {
+    description: "test",
+    tasks: {
+      stitch: {
+        evalEpisodes: 2,
+        config: { train: { steps: 5 } },
+        algorithmSweeps: { bc: [{ key: "decode.method", values: ["greedy", "sample"] }] },
+      },
+    },
+    algorithms: ["bc", "ilql"],
+    seeds: [0],
+  };
+  const runs = expandSuite(base);
+  assert.deepEqual(runs.map((r) => [r.algorithm, r.setting]), [
+    ["bc", { "decode.method": "greedy" }],
+    ["bc", { "decode.method": "sample" }],
+    ["ilql", {}],
+  ]);
+  assert.equal(runs[1]!.config.decode.method, "sample");
+  assert.equal(trainingKey(runs[0]!), trainingKey(runs[1]!), "greedy and sampled rows of one training");
+  const swept = expandSuite(base, { sweeps: [{ key: "train.steps", values: [5, 6] }] });
+  assert.deepEqual(swept.map((r) => `${r.algorithm} ${settingLabel(r.setting)}`), [
+    'bc decode.method="greedy" train.steps=5',
+    'bc decode.method="sample" train.steps=5',
+    'bc decode.method="greedy" train.steps=6',
+    'bc decode.method="sample" train.steps=6',
+    "ilql train.steps=5",
+    "ilql train.steps=6",
+  ]);
+  assert.throws(
+    () => expandSuite({ ...base, tasks: { stitch: { ...base.tasks.stitch!, algorithmSweeps: { nope: [] } } } }),
+    /task 'stitch': algorithm 'nope' in its budget is unknown/,
   );
 });

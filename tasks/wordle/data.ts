@@ -9,6 +9,10 @@
  *   lasts more than three guesses, five continuations from its state after two guesses that repeat one of those two
  *   words until the game is lost ("lava"); and five mixture games. Episodes carry `meta` for the Q-ranking
  *   diagnostic: `kind` (expert, adversarial, suboptimal), the answer, and the branch state/action pairs.
+ * - `habitDataset`: suboptimal play that is systematic, not noise: per game, a player with fixed bad habits (share
+ *   `habitShare`, default 60 %: always opens with the vocabulary's least informative word and then reads only the
+ *   green letters) or a random consistent-word player (the rest, opening with any word). Greedy BC copies the majority's
+ *   opener and with it the habit; the better play is in the data, one opener away.
  * @module
  */
 import type { Episode, Segment } from "../../ilql/episode.ts";
@@ -23,11 +27,21 @@ import {
   WORD_LENGTH,
   WordleEnv,
 } from "./game.ts";
-import { ConsistentPlayer, InfoPlayer, MixturePlayer, type Player, RandomPlayer, RepeatPlayer } from "./players.ts";
+import {
+  ConsistentPlayer,
+  feedbackCode,
+  GreensOnlyPlayer,
+  InfoPlayer,
+  MixturePlayer,
+  OpenerPlayer,
+  type Player,
+  RandomPlayer,
+  RepeatPlayer,
+} from "./players.ts";
 
 /** Diagnostic metadata of a lava-dataset episode. */
 export interface WordleMeta {
-  kind: "expert" | "adversarial" | "suboptimal" | "mixed";
+  kind: "expert" | "adversarial" | "suboptimal" | "mixed" | "habit" | "consistent";
   answer: string;
   /** Guesses before the branch point (two for the lava branch) and the guess played there. */
   branch?: { before: string[]; action: string };
@@ -108,6 +122,46 @@ export function mixedDataset(source: DatasetSource, games: number, prng: Prng, s
   return Array.from({ length: games }, () => {
     const turns = playGame(env, player, prng);
     return gameEpisode(turns, env.answer, { kind: "mixed", answer: env.answer });
+  });
+}
+
+/**
+ * The vocabulary's least informative opening guess: the largest expected log-size of the words left after its
+ * feedback (ties: the first in list order). On the 200-word evaluation vocabulary it is "puppy".
+ */
+export function worstOpener(vocabulary: readonly string[], rule: ColourRule): string {
+  let worst = vocabulary[0]!;
+  let worstScore = -Infinity;
+  for (const guess of vocabulary) {
+    const counts = new Map<number, number>();
+    for (const w of vocabulary) {
+      const code = feedbackCode(guess, w, rule);
+      counts.set(code, (counts.get(code) ?? 0) + 1);
+    }
+    let score = 0;
+    for (const n of counts.values()) score += n * Math.log(n);
+    if (score > worstScore) [worst, worstScore] = [guess, score];
+  }
+  return worst;
+}
+
+/** The habit player of {@link habitDataset}: the least informative opener, then green letters only. */
+export function habitPlayer(source: DatasetSource): Player {
+  return new OpenerPlayer(worstOpener(source.answers, source.rule), new GreensOnlyPlayer(source.answers));
+}
+
+/**
+ * `games` games, each by the habit player (share `habitShare`) or a random consistent-word player; `kind` says which.
+ */
+export function habitDataset(source: DatasetSource, games: number, prng: Prng, habitShare = 0.6): WordleEpisode[] {
+  if (!(habitShare >= 0 && habitShare <= 1)) throw new Error(`habitShare must be in [0, 1], got ${habitShare}`);
+  const env = envFor(source, prng);
+  const habit = habitPlayer(source);
+  const consistent = new ConsistentPlayer(source.answers, source.rule);
+  return Array.from({ length: games }, () => {
+    const kind = prng.next() < habitShare ? "habit" : "consistent";
+    const turns = playGame(env, kind === "habit" ? habit : consistent, prng);
+    return gameEpisode(turns, env.answer, { kind, answer: env.answer });
   });
 }
 

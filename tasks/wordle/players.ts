@@ -112,6 +112,35 @@ function maxEntropy(candidates: readonly string[], rule: ColourRule): string[] {
   return best;
 }
 
+/**
+ * A player with two habits of weak human play: it reads only the green letters, so it reuses letters the game has
+ * already marked grey and ignores yellow ones. Per move, a random unplayed vocabulary word that keeps every green
+ * letter in place.
+ */
+export class GreensOnlyPlayer implements Player {
+  readonly name = "greens-only";
+  constructor(private vocabulary: readonly string[]) {}
+  guess(turns: readonly Turn[], prng: Prng): string {
+    const played = new Set(turns.map((t) => t.guess));
+    const candidates = this.vocabulary.filter((w) =>
+      !played.has(w) &&
+      turns.every((t) => t.colours === null || t.colours.every((c, i) => c !== "g" || w[i] === t.guess[i]))
+    );
+    return prng.pick(candidates.length > 0 ? candidates : this.vocabulary);
+  }
+}
+
+/** Always opens with the same word, then plays as `then`. */
+export class OpenerPlayer implements Player {
+  readonly name: string;
+  constructor(private opener: string, private then: Player) {
+    this.name = `${then.name} opening '${opener}'`;
+  }
+  guess(turns: readonly Turn[], prng: Prng): string {
+    return turns.length === 0 ? this.opener : this.then.guess(turns, prng);
+  }
+}
+
 /** Repeats one of its first `firstN` guesses forever (made by `opening` before then): it can never win. */
 export class RepeatPlayer implements Player {
   readonly name = "repeat";
