@@ -6,11 +6,11 @@ import {
   parseSettings,
   parseShard,
   parseSweep,
+  settingLabel,
   shardFromEnv,
   shardRuns,
   type Suite,
   SUITES,
-  settingLabel,
   trainingKey,
 } from "./suite.ts";
 
