@@ -72,11 +72,16 @@ function wordle() {
 }
 let wordleCeiling: number | null = null;
 
-/** A Wordle task on the evaluation vocabulary whose offline data `dataset` makes (everything else is shared). */
+/**
+ * A Wordle task on the evaluation vocabulary whose offline data `dataset` makes. `anyString`: every five-letter a–z
+ * string is a valid guess (the reference's game) instead of the official dictionary's 12,972 words.
+ */
 function wordleTask(
   description: string,
   dataset: (source: DatasetSource, size: number | undefined, prng: Prng) => Episode[],
+  { anyString = false } = {},
 ): TaskDefinition {
+  const accepted = (allowed: string[]) => anyString ? "any" as const : allowed;
   return {
     description,
     tokenizer: WORDLE_TOKENIZER,
@@ -86,7 +91,7 @@ function wordleTask(
     },
     environments: (count, seed) => {
       const { vocabulary, allowed } = wordle();
-      const words = new Set(allowed);
+      const words = anyString ? "any" as const : new Set(allowed);
       const prng = new Prng(seed);
       // hidden words from the evaluation vocabulary, like the offline data's games
       return Array.from(
@@ -96,7 +101,7 @@ function wordleTask(
     },
     evaluate: (policy, episodes, seed) => {
       const { vocabulary, allowed } = wordle();
-      const r = evaluateWordle(textsOf(policy), { vocabulary, allowed, games: episodes, seed });
+      const r = evaluateWordle(textsOf(policy), { vocabulary, allowed: accepted(allowed), games: episodes, seed });
       return { returns: r.returns, metrics: { win_rate: r.winRate, invalid_rate: r.invalidRate } };
     },
     anchors: () => {
@@ -146,6 +151,11 @@ export const TASKS: Record<string, TaskDefinition> = {
     "Wordle with systematic mistakes: 60 % of games by a player who always opens with the least informative word " +
       "and reads only green letters, 40 % by a consistent-word player",
     (source, size, prng) => habitDataset(source, size ?? 50_000, prng),
+  ),
+  "wordle-any": wordleTask(
+    "Wordle as the reference implements it: any five-letter a–z string is a valid guess; the wordle task's mixed data",
+    (source, size, prng) => mixedDataset(source, size ?? 10_000, prng),
+    { anyString: true },
   ),
 };
 

@@ -7,7 +7,15 @@ import { Prng } from "../../ilql/prng.ts";
 import { writeFileAtomic } from "../../ilql/safetensors.ts";
 import { type ColourRule } from "./game.ts";
 import { datasetReturn } from "../../ilql/data.ts";
-import { type DatasetSource, lavaDataset, mixedDataset, type WordleEpisode } from "./data.ts";
+import {
+  type DatasetSource,
+  habitDataset,
+  LAVA_OPENERS,
+  lavaDataset,
+  mixedDataset,
+  type WordleEpisode,
+} from "./data.ts";
+import { bestOpeners, worstOpener } from "./players.ts";
 import { writeWordleDataset } from "./files.ts";
 import { parseHumanGamesJson, parseTweetsCsv, retrofitGames } from "./human.ts";
 import { evalSubset, loadWordList, officialAllowed, WORD_LISTS } from "./words.ts";
@@ -16,8 +24,11 @@ export const WORDLE_DATA_HELP = `deno task data wordle <kind> [options]
 
 Kinds:
   mixed        games of a per-move mixture: random vocabulary word (1 − --smart) / random consistent word (--smart)
-  lava         the paper's section-5 dataset: per iteration 1 expert game, 5 repeat-the-first-words continuations
-               from its state after two guesses (when it needs more than three), and 5 mixture games
+  habit        systematic mistakes: per game, a player who opens with the vocabulary's least informative word and
+               reads only green letters (share --habit), else a random consistent-word player
+  lava         the paper's section-5 dataset: per iteration 1 expert game (opening with one of the vocabulary's 28
+               most informative words), 5 repeat-the-first-words continuations from its state after two guesses
+               (when it needs at least three), and 5 mixture games; the header counts the branches
   tweets       retrofit the reference's tweets CSV (--input FILE) into episodes
   human-json   retrofit the reference's human-game JSON (--input FILE) into episodes
   eval-vocab   write the evaluation vocabulary: a seeded --size-word subset of the answers (one word per line)
@@ -25,9 +36,10 @@ Kinds:
 Options:
   --out FILE       output path (default data/wordle/<kind>-seed<seed>.jsonl; eval-vocab: ${WORD_LISTS.eval200})
   --seed N         seed (default 0)
-  --games N        mixed: number of games (default 10000)
+  --games N        mixed, habit: number of games (default 10000)
   --iterations N   lava: number of expert games (default 2000)
   --smart P        mixed: share of consistent-word moves (default 0.5)
+  --habit P        habit: share of the habit player's games (default 0.6)
   --answers FILE   hidden words and the players' vocabulary (default: the 200-word evaluation vocabulary)
   --allowed FILE   allowed guesses (default: the game's 12,972 words; the answers are always allowed too)
   --rule R         official (default) or reference colouring of duplicate letters
@@ -48,6 +60,7 @@ export async function wordleData(args: string[]): Promise<string> {
     games: { type: "string", default: "10000" },
     iterations: { type: "string", default: "2000" },
     smart: { type: "string", default: "0.5" },
+    habit: { type: "string", default: "0.6" },
     answers: { type: "string" },
     allowed: { type: "string" },
     rule: { type: "string", default: "official" },
@@ -55,7 +68,7 @@ export async function wordleData(args: string[]): Promise<string> {
     size: { type: "string", default: "200" },
   });
   const kind = positionals[0];
-  if (kind === undefined) throw new UsageError("which dataset? (mixed, lava, tweets, human-json, eval-vocab)");
+  if (kind === undefined) throw new UsageError("which dataset? (mixed, habit, lava, tweets, human-json, eval-vocab)");
   const seed = int(values.seed, "--seed");
   if (values.rule !== "official" && values.rule !== "reference") {
     throw new UsageError(`--rule must be official or reference, got '${values.rule}'`);
@@ -88,9 +101,18 @@ export async function wordleData(args: string[]): Promise<string> {
     header.games = int(values.games, "--games", 1);
     header.smart = smart;
     episodes = mixedDataset(source, header.games as number, prng, smart);
+  } else if (kind === "habit") {
+    const habit = Number(values.habit);
+    if (!(habit >= 0 && habit <= 1)) throw new UsageError(`--habit must be in [0, 1], got '${values.habit}'`);
+    header.games = int(values.games, "--games", 1);
+    header.habit = habit;
+    header.opener = worstOpener(answers, rule);
+    episodes = habitDataset(source, header.games as number, prng, habit);
   } else if (kind === "lava") {
     header.iterations = int(values.iterations, "--iterations", 1);
     episodes = lavaDataset(source, header.iterations as number, prng);
+    header.openers = bestOpeners(answers, rule, LAVA_OPENERS);
+    header.branches = episodes.filter((e) => e.meta.kind === "expert" && e.meta.branch !== undefined).length;
   } else if (kind === "tweets" || kind === "human-json") {
     if (values.input === undefined) throw new UsageError(`${kind} needs --input FILE`);
     const text = Deno.readTextFileSync(values.input);
@@ -102,7 +124,7 @@ export async function wordleData(args: string[]): Promise<string> {
     header.dropped = result.dropped;
     episodes = result.episodes;
   } else {
-    throw new UsageError(`unknown Wordle dataset '${kind}' (mixed, lava, tweets, human-json, eval-vocab)`);
+    throw new UsageError(`unknown Wordle dataset '${kind}' (mixed, habit, lava, tweets, human-json, eval-vocab)`);
   }
   header.episodes = episodes.length;
   header.mean_return = +datasetReturn(episodes).toFixed(4);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Prng } from "../../ilql/prng.ts";
-import { lavaDataset, mixedDataset } from "./data.ts";
+import { habitDataset, lavaDataset, mixedDataset } from "./data.ts";
 import { loadWordleDataset } from "./files.ts";
 import { loadWordList, officialAllowed, WORD_LISTS } from "./words.ts";
 
@@ -73,6 +73,8 @@ Deno.test("data wordle lava --iterations 3 writes expert, adversarial and subopt
     const branched = episodes.filter((e) => e.meta.kind === "expert" && e.meta.branch).length;
     assert.equal(count("adversarial"), 5 * branched);
     assert.equal(episodes.length, 18 + 5 * branched);
+    assert.equal(header?.branches, branched, "the header says how many branches the file holds");
+    assert.equal((header?.openers as string[]).length, 28);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -125,6 +127,7 @@ Deno.test("data wordle: usage errors exit with code 2 and one `error:` line on s
       [["mixed", "--games", "-3", "--out", `${dir}/x.jsonl`], /--games must be an integer >= 1, got '-3'/],
       [["mixed", "--rule", "strict", "--out", `${dir}/x.jsonl`], /--rule must be official or reference/],
       [["mixed", "--smart", "2", "--out", `${dir}/x.jsonl`], /--smart must be in \[0, 1\]/],
+      [["habit", "--habit", "-0.5", "--out", `${dir}/x.jsonl`], /--habit must be in \[0, 1\], got '-0.5'/],
       [[], /which dataset\?/],
     ];
     for (const [args, message] of cases) {
@@ -147,6 +150,20 @@ Deno.test("data wordle eval-vocab reproduces the committed eval200.txt byte for 
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, `wrote 200 words to ${dir}/v.txt\n`);
     assert.deepEqual(await Deno.readFile(`${dir}/v.txt`), await Deno.readFile(WORD_LISTS.eval200));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("data wordle habit writes the wordle-habit task's games, its opener in the header", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const r = await data("habit", "--games", "40", "--seed", "2", "--out", `${dir}/h.jsonl`);
+    assert.equal(r.code, 0, r.stderr);
+    const { header, episodes } = loadWordleDataset(`${dir}/h.jsonl`);
+    assert.deepEqual([header?.kind, header?.games, header?.habit, header?.opener], ["habit", 40, 0.6, "puppy"]);
+    const source = { answers: loadWordList(WORD_LISTS.eval200), allowed: officialAllowed(), rule: "official" as const };
+    assert.deepEqual(episodes, habitDataset(source, 40, new Prng(2)));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

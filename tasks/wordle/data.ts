@@ -5,8 +5,9 @@
  *
  * - `mixedDataset`: the natural setting, games of a per-move mixture of a random vocabulary word (50 %) and a
  *   random consistent word (50 %).
- * - `lavaDataset`: the paper's section-5 dataset. Per iteration: one expert game (information player); if it
- *   lasts more than three guesses, five continuations from its state after two guesses that repeat one of those two
+ * - `lavaDataset`: the paper's section-5 dataset. Per iteration: one expert game (the information player, opening
+ *   with one of the vocabulary's 28 most informative words, as the reference draws from its fixed list of 28); if it
+ *   lasts at least three guesses, five continuations from its state after two guesses that repeat one of those two
  *   words until the game is lost ("lava"); and five mixture games. Episodes carry `meta` for the Q-ranking
  *   diagnostic: `kind` (expert, adversarial, suboptimal), the answer, and the branch state/action pairs.
  * - `habitDataset`: suboptimal play that is systematic, not noise: per game, a player with fixed bad habits (share
@@ -28,8 +29,8 @@ import {
   WordleEnv,
 } from "./game.ts";
 import {
+  bestOpeners,
   ConsistentPlayer,
-  feedbackCode,
   GreensOnlyPlayer,
   InfoPlayer,
   MixturePlayer,
@@ -37,6 +38,7 @@ import {
   type Player,
   RandomPlayer,
   RepeatPlayer,
+  worstOpener,
 } from "./players.ts";
 
 /** Diagnostic metadata of a lava-dataset episode. */
@@ -125,29 +127,9 @@ export function mixedDataset(source: DatasetSource, games: number, prng: Prng, s
   });
 }
 
-/**
- * The vocabulary's least informative opening guess: the largest expected log-size of the words left after its
- * feedback (ties: the first in list order). On the 200-word evaluation vocabulary it is "puppy".
- */
-export function worstOpener(vocabulary: readonly string[], rule: ColourRule): string {
-  let worst = vocabulary[0]!;
-  let worstScore = -Infinity;
-  for (const guess of vocabulary) {
-    const counts = new Map<number, number>();
-    for (const w of vocabulary) {
-      const code = feedbackCode(guess, w, rule);
-      counts.set(code, (counts.get(code) ?? 0) + 1);
-    }
-    let score = 0;
-    for (const n of counts.values()) score += n * Math.log(n);
-    if (score > worstScore) [worst, worstScore] = [guess, score];
-  }
-  return worst;
-}
-
 /** The habit player of {@link habitDataset}: the least informative opener, then green letters only. */
 export function habitPlayer(source: DatasetSource): Player {
-  return new OpenerPlayer(worstOpener(source.answers, source.rule), new GreensOnlyPlayer(source.answers));
+  return new OpenerPlayer([worstOpener(source.answers, source.rule)], new GreensOnlyPlayer(source.answers));
 }
 
 /**
@@ -165,9 +147,18 @@ export function habitDataset(source: DatasetSource, games: number, prng: Prng, h
   });
 }
 
-/** The section-5 dataset: `iterations` × (1 expert, 5 repeat continuations when the expert needs > 3 guesses, 5 mixture). */
+/** How many of the vocabulary's most informative words the lava data's expert opens with (the reference's list has 28). */
+export const LAVA_OPENERS = 28;
+
+/**
+ * The section-5 dataset: `iterations` × (1 expert game, 5 repeat continuations from its state after two guesses when
+ * it has at least 3 guesses, 5 mixture games).
+ */
 export function lavaDataset(source: DatasetSource, iterations: number, prng: Prng): WordleEpisode[] {
-  const expert = new InfoPlayer(source.answers, source.rule);
+  const expert = new OpenerPlayer(
+    bestOpeners(source.answers, source.rule, LAVA_OPENERS),
+    new InfoPlayer(source.answers, source.rule),
+  );
   const mixture = mixturePlayer(source);
   const out: WordleEpisode[] = [];
   for (let it = 0; it < iterations; it++) {
@@ -176,9 +167,10 @@ export function lavaDataset(source: DatasetSource, iterations: number, prng: Prn
     const answer = env.answer;
     const before = turns.slice(0, 2).map((t) => t.guess);
     const expertMeta: WordleMeta = { kind: "expert", answer };
-    if (turns.length > 3) expertMeta.branch = { before, action: turns[2]!.guess };
+    const branches = turns.length >= 3;
+    if (branches) expertMeta.branch = { before, action: turns[2]!.guess };
     out.push(gameEpisode(turns, answer, expertMeta));
-    if (turns.length > 3) {
+    if (branches) {
       const repeat = new RepeatPlayer(expert, 2);
       const branchEnv = envFor(source, prng, Array(5).fill(answer));
       for (let k = 0; k < 5; k++) {

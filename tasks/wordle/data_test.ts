@@ -6,13 +6,16 @@ import {
   checkWordleEpisode,
   type DatasetSource,
   gameEpisode,
+  habitDataset,
+  LAVA_OPENERS,
   lavaDataset,
   mixedDataset,
   turnsFromSegments,
   type WordleEpisode,
 } from "./data.ts";
+import { bestOpeners, worstOpener } from "./players.ts";
 import { loadWordleDataset, writeWordleDataset } from "./files.ts";
-import { feedback, isWord, MAX_GUESSES, type Turn } from "./game.ts";
+import { feedback, isConsistent, isWord, MAX_GUESSES, type Turn } from "./game.ts";
 import { loadWordList, WORD_LISTS } from "./words.ts";
 
 const VOCAB = loadWordList(WORD_LISTS.eval200);
@@ -108,17 +111,59 @@ Deno.test({
   },
 });
 
+Deno.test("worstOpener(): the vocabulary word that leaves the most words, on average, after its feedback", () => {
+  assert.equal(worstOpener(VOCAB, "official"), "puppy");
+  // "xyzuv" gets all greys from both other words, so cannot tell them apart; each of those splits all three
+  assert.equal(worstOpener(["abcde", "xyzuv", "abcdf"], "official"), "xyzuv");
+});
+
+Deno.test("habitDataset(): the habit player's games open with the worst word and keep only greens; the rest are consistent", () => {
+  const games = habitDataset(SOURCE, 300, new Prng(3));
+  assert.deepEqual(games, habitDataset(SOURCE, 300, new Prng(3)));
+  const habit = games.filter((g) => g.meta.kind === "habit");
+  const consistent = games.filter((g) => g.meta.kind === "consistent");
+  assert.equal(habit.length + consistent.length, 300);
+  assert.ok(Math.abs(habit.length / 300 - 0.6) < 0.1, `habit share ${habit.length / 300}`);
+  let reusedGrey = 0;
+  for (const g of games) {
+    checkGame(g);
+    checkWordleEpisode(g, "habit");
+    const turns = turnsFromSegments(g.segments);
+    if (g.meta.kind === "consistent") {
+      // every guess agrees with all the feedback before it
+      turns.forEach((t, i) => assert.ok(isConsistent(t.guess, turns.slice(0, i)), t.guess));
+      continue;
+    }
+    assert.equal(turns[0]!.guess, "puppy");
+    assert.equal(new Set(turns.map((t) => t.guess)).size, turns.length, "never repeats a guess");
+    turns.forEach((t, i) => {
+      for (const p of turns.slice(0, i)) {
+        p.colours!.forEach((c, k) => {
+          if (c === "g") assert.equal(t.guess[k], p.guess[k], "keeps every green letter");
+          if (c === "b" && !p.guess.slice(0, k).includes(p.guess[k]!) && t.guess.includes(p.guess[k]!)) reusedGrey++;
+        });
+      }
+    });
+  }
+  assert.ok(reusedGrey > 0, "the habit reuses grey letters");
+  // the habit costs about two guesses a game against consistent play
+  const mean = (list: WordleEpisode[]) => datasetReturn(list);
+  assert.ok(mean(consistent) - mean(habit) > 1.5, `consistent ${mean(consistent)} vs habit ${mean(habit)}`);
+  assert.throws(() => habitDataset(SOURCE, 1, new Prng(0), 1.5), /habitShare must be in \[0, 1\], got 1.5/);
+});
+
 Deno.test("lavaDataset() is a pure function of its seed", () => {
   const a = lavaDataset(SOURCE, 4, new Prng(5));
   assert.deepEqual(a, lavaDataset(SOURCE, 4, new Prng(5)));
   assert.notDeepEqual(a, lavaDataset(SOURCE, 4, new Prng(6)));
 });
 
-Deno.test("lavaDataset(): per iteration one expert game, 5 lava continuations when it needs > 3 guesses, 5 others", () => {
-  // on the 200-word vocabulary the expert needs more than three guesses in only ~5–10 % of games; seed 1 has
-  // branched and short iterations among its first 12
-  const iterations = 12;
+Deno.test("lavaDataset(): per iteration one expert game, 5 lava continuations when it needs >= 3 guesses, 5 others", () => {
+  // seed 1 has branched and short (1–2 guess) iterations among its first 40
+  const iterations = 40;
   const episodes = lavaDataset(SOURCE, iterations, new Prng(1));
+  const openers = bestOpeners(VOCAB, "official", LAVA_OPENERS);
+  const firstGuesses = new Set<string>();
   let i = 0, branched = 0, short = 0;
   for (let it = 0; it < iterations; it++) {
     const expert = episodes[i++]!;
@@ -126,7 +171,9 @@ Deno.test("lavaDataset(): per iteration one expert game, 5 lava continuations wh
     checkGame(expert);
     const eg = guessesOf(expert);
     assert.equal(eg[eg.length - 1], expert.meta.answer, "the information player solves every 200-word game");
-    if (eg.length > 3) {
+    assert.ok(openers.includes(eg[0]!), `${eg[0]} is one of the ${LAVA_OPENERS} best openers`);
+    firstGuesses.add(eg[0]!);
+    if (eg.length >= 3) {
       branched++;
       assert.deepEqual(expert.meta.branch, { before: eg.slice(0, 2), action: eg[2] });
       for (let k = 0; k < 5; k++) {
@@ -157,6 +204,7 @@ Deno.test("lavaDataset(): per iteration one expert game, 5 lava continuations wh
   assert.equal(i, episodes.length, "nothing else in the dataset");
   assert.ok(branched > 0 && short > 0, `both kinds of iteration occur (${branched} branched, ${short} short)`);
   assert.equal(episodes.length, iterations * 6 + branched * 5);
+  assert.ok(firstGuesses.size > 10, `the expert's openers vary (${firstGuesses.size} of ${LAVA_OPENERS})`);
 });
 
 Deno.test("datasetReturn() is the mean over episodes of the summed action rewards", () => {

@@ -17,8 +17,8 @@ import type { Player } from "./players.ts";
 export interface WordleEvalOptions {
   /** Hidden words are drawn from these (the paper: a 200-word subset of the answers). */
   vocabulary: readonly string[];
-  /** Words accepted as guesses. */
-  allowed: readonly string[];
+  /** Words accepted as guesses, or `"any"` five-letter a–z string (the reference's game). */
+  allowed: readonly string[] | "any";
   games?: number;
   /** Seeds the hidden words (the same seed gives the same games for every policy). */
   seed?: number;
@@ -55,7 +55,7 @@ export function evaluateWordle(policy: BatchPolicy, options: WordleEvalOptions):
   const games = options.games ?? 1024;
   const batchSize = options.batchSize ?? 256;
   const answers = evaluationAnswers(options.vocabulary, games, options.seed ?? 0);
-  const allowed = new Set(options.allowed);
+  const allowed = options.allowed === "any" ? "any" : new Set(options.allowed);
   const started = performance.now();
   const returns: number[] = [];
   let wins = 0, winGuesses = 0, guesses = 0, invalid = 0;

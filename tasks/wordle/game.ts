@@ -97,8 +97,11 @@ export function isConsistent(word: string, turns: readonly Turn[], rule: ColourR
 export interface WordleEnvOptions {
   /** Hidden words are drawn uniformly from these. */
   answers: readonly string[];
-  /** Words accepted as guesses (the answers are always accepted too). */
-  allowed: ReadonlySet<string>;
+  /**
+   * Words accepted as guesses (the answers are always accepted too), or `"any"`: every five-letter a–z string, the
+   * reference implementation's game.
+   */
+  allowed: ReadonlySet<string> | "any";
   /** Seeded source of hidden words. */
   prng: Prng;
   rule?: ColourRule;
@@ -110,7 +113,7 @@ export interface WordleEnvOptions {
 export class WordleEnv implements LanguageEnv {
   readonly rule: ColourRule;
   #answers: readonly string[];
-  #allowed: ReadonlySet<string>;
+  #allowed: ReadonlySet<string> | "any";
   #prng: Prng;
   #schedule: readonly string[];
   #games = 0;
@@ -147,7 +150,8 @@ export class WordleEnv implements LanguageEnv {
 
   step(action: string): StepResult {
     if (this.#done) throw new Error("WordleEnv.step called after the game ended; call reset first");
-    const valid = isWord(action) && (this.#allowed.has(action) || this.#answers.includes(action));
+    const valid = isWord(action) &&
+      (this.#allowed === "any" || this.#allowed.has(action) || this.#answers.includes(action));
     const colours = valid ? feedback(action, this.#answer, this.rule) : null;
     this.#turns.push({ guess: action, colours });
     const solved = action === this.#answer;

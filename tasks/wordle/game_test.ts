@@ -171,10 +171,10 @@ Deno.test("isWord() accepts exactly five lowercase ASCII letters", () => {
   }
 });
 
-function env(options: { answers?: string[]; allowed?: string[]; seed?: number; schedule?: string[] } = {}) {
+function env(options: { answers?: string[]; allowed?: string[] | "any"; seed?: number; schedule?: string[] } = {}) {
   return new WordleEnv({
     answers: options.answers ?? ["caulk", "crane", "slate"],
-    allowed: new Set(options.allowed ?? ["adieu", "pious"]),
+    allowed: options.allowed === "any" ? "any" : new Set(options.allowed ?? ["adieu", "pious"]),
     prng: new Prng(options.seed ?? 0),
     ...(options.schedule ? { schedule: options.schedule } : {}),
   });
@@ -249,6 +249,16 @@ Deno.test("WordleEnv accepts allowed words and answers, and nothing else", () =>
   assert.equal(e.step("adieu").info?.invalid, false, "in the allowed list");
   assert.equal(e.step("slate").info?.invalid, false, "an answer that is not in the allowed list");
   assert.equal(e.step("ocean").info?.invalid, true, "a real word in neither list");
+});
+
+Deno.test("WordleEnv with allowed 'any' (the reference's game) answers every five-letter a–z string", () => {
+  const e = env({ schedule: ["caulk"], allowed: "any" });
+  e.reset();
+  const r = e.step("qxzvk");
+  assert.equal(r.info?.invalid, false);
+  assert.deepEqual(r.segments, [{ kind: "state", text: coloursText(feedback("qxzvk", "caulk")) }]);
+  assert.equal(e.step("caul").info?.invalid, true, "four letters are still invalid");
+  assert.equal(e.step("CAULK").info?.invalid, true, "so are capitals");
 });
 
 Deno.test("WordleEnv: schedule fixes the answers in order, then draws resume", () => {

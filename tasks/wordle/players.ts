@@ -130,15 +130,45 @@ export class GreensOnlyPlayer implements Player {
   }
 }
 
-/** Always opens with the same word, then plays as `then`. */
+/** Opens with a word drawn from `openers` (one word: always the same), then plays as `then`. */
 export class OpenerPlayer implements Player {
   readonly name: string;
-  constructor(private opener: string, private then: Player) {
-    this.name = `${then.name} opening '${opener}'`;
+  constructor(private openers: readonly string[], private then: Player) {
+    if (openers.length === 0) throw new Error("OpenerPlayer needs at least one opener");
+    this.name = `${then.name} opening with ${openers.length === 1 ? `'${openers[0]}'` : `${openers.length} words`}`;
   }
   guess(turns: readonly Turn[], prng: Prng): string {
-    return turns.length === 0 ? this.opener : this.then.guess(turns, prng);
+    if (turns.length > 0) return this.then.guess(turns, prng);
+    return this.openers.length === 1 ? this.openers[0]! : prng.pick(this.openers);
   }
+}
+
+/**
+ * Each vocabulary word as an opening guess, scored by the expected log-size of the words left after its feedback
+ * (lower is more informative), in list order.
+ */
+export function openerScores(vocabulary: readonly string[], rule: ColourRule): Array<[string, number]> {
+  const counts = new Int32Array(243);
+  return vocabulary.map((guess) => {
+    counts.fill(0);
+    for (const w of vocabulary) counts[feedbackCode(guess, w, rule)]!++;
+    let score = 0;
+    for (const n of counts) if (n > 1) score += n * Math.log(n);
+    return [guess, score / vocabulary.length];
+  });
+}
+
+/** The `count` most informative openers of the vocabulary, best first (ties in list order). */
+export function bestOpeners(vocabulary: readonly string[], rule: ColourRule, count: number): string[] {
+  return openerScores(vocabulary, rule).map((e, i) => [e, i] as const)
+    .sort(([[, a], i], [[, b], j]) => a - b || i - j).slice(0, count).map(([[w]]) => w);
+}
+
+/** The least informative opener of the vocabulary (ties: the first in list order). */
+export function worstOpener(vocabulary: readonly string[], rule: ColourRule): string {
+  let worst: [string, number] = ["", -Infinity];
+  for (const entry of openerScores(vocabulary, rule)) if (entry[1] > worst[1]) worst = entry;
+  return worst[0];
 }
 
 /** Repeats one of its first `firstN` guesses forever (made by `opening` before then): it can never win. */
