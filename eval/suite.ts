@@ -385,7 +385,20 @@ export function shardFromEnv(env: (name: string) => string | undefined): Shard |
   return null;
 }
 
-/** The runs of one shard: a deterministic round-robin over the runs in suite order. */
-export function shardRuns(runs: readonly RunSpec[], shard: Shard): RunSpec[] {
-  return runs.filter((_, i) => i % shard.count === shard.index);
+/**
+ * The runs of one shard: runs of one group (`groupOf`, by default their training, so the rows of one decode sweep are
+ * trained once) stay together, and the groups are dealt round-robin in suite order. Deterministic: every shard
+ * computes the same split from the same run list.
+ */
+export function shardRuns(
+  runs: readonly RunSpec[],
+  shard: Shard,
+  groupOf: (run: RunSpec) => string = trainingKey,
+): RunSpec[] {
+  const groups = new Map<string, number>();
+  return runs.filter((r) => {
+    const key = groupOf(r);
+    if (!groups.has(key)) groups.set(key, groups.size);
+    return groups.get(key)! % shard.count === shard.index;
+  });
 }

@@ -199,6 +199,17 @@ Deno.test("shards partition the runs deterministically; the environment names th
   assert.deepEqual(shards.flat().map((r) => r.id).sort(), runs.map((r) => r.id).sort());
   assert.equal(new Set(shards.flat().map((r) => r.id)).size, runs.length);
   assert.deepEqual(shardRuns(runs, { index: 1, count: 3 }), shards[1]);
+  // the rows of one decode sweep share a training, so one shard trains it
+  const swept = expandSuite(SUITE, { sweeps: [{ key: "decode.beta", values: [1, 2, 4] }] });
+  for (let index = 0; index < 2; index++) {
+    const mine = shardRuns(swept, { index, count: 2 });
+    for (const r of mine) {
+      assert.ok(swept.filter((o) => trainingKey(o) === trainingKey(r)).every((o) => mine.includes(o)), r.id);
+    }
+  }
+  // a grouping of one's own: here all runs of one seed in one shard
+  const bySeed = shardRuns(runs, { index: 0, count: 2 }, (r) => String(r.seed));
+  assert.deepEqual(new Set(bySeed.map((r) => r.seed)).size, 1);
   assert.deepEqual(parseShard("2/5"), { index: 2, count: 5 });
   for (const bad of ["5/5", "1/0", "a/2", "1", "-1/2"]) assert.throws(() => parseShard(bad), /--shard expects i\/n/);
   const env = (vars: Record<string, string>) => (name: string) => vars[name];

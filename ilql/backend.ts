@@ -56,8 +56,12 @@ export interface BackendInfo {
   summary: string;
 }
 
-/** OpenBLAS threads of pinned results: the thread count changes OpenBLAS's summation order (measured). */
-export const PINNED_THREADS = 2;
+/**
+ * OpenBLAS threads of pinned results: the thread count changes OpenBLAS's summation order (measured), so pinned runs
+ * use one count everywhere. One thread, because at the suites' model sizes a run is no faster on two (measured on 2
+ * cores: 13.3 steps/s on one thread against 11.3 on two), and the harness runs one process per core instead (`--jobs`).
+ */
+export const PINNED_THREADS = 1;
 
 const TFJS_NODE_PACKAGES = ["npm:@tensorflow/tfjs-node-gpu@4.22.0", "npm:@tensorflow/tfjs-node@4.22.0"];
 

@@ -79,9 +79,9 @@ export const BACKEND_FLAGS = {
 /** Help lines for {@link BACKEND_FLAGS}. */
 export const BACKEND_HELP = `  --backend NAME     wasm (default), cpu or tensorflow (needs @tensorflow/tfjs-node)
   --blas MODE        native OpenBLAS behind the wasm matmuls: auto (default: when installed), on (required), off
-  --threads N        wasm threads without BLAS, OpenBLAS threads with it (default: 2 OpenBLAS threads when pinned,
+  --threads N        wasm threads without BLAS, OpenBLAS threads with it (default: 1 OpenBLAS thread when pinned,
                      else the machine's cores)
-  --kernels MODE     pinned (default): OpenBLAS's AVX2 (Haswell) kernels and 2 threads, so results have the same
+  --kernels MODE     pinned (default): OpenBLAS's AVX2 (Haswell) kernels and 1 thread, so results have the same
                      digits on every x86-64 machine with AVX2; native: the fastest kernels and threads for this CPU`;
 
 /**
