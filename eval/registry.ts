@@ -34,7 +34,14 @@ import { Prng } from "../ilql/prng.ts";
 import type { Tokenizer } from "../ilql/tokenizer.ts";
 import { STITCH_TOKENIZER, stitchDataset, StitchEnv } from "../tasks/stitch/stitch.ts";
 import { type LanguageEnv, rollout, type ScoredPolicy, textsOf } from "../tasks/task.ts";
-import { type DatasetSource, habitDataset, mixedDataset } from "../tasks/wordle/data.ts";
+import {
+  type DatasetSource,
+  habitDataset,
+  lavaDataset,
+  mixedDataset,
+  type WordleEpisode,
+} from "../tasks/wordle/data.ts";
+import { branchPairs, openingPairs, rankingAccuracy, type UtteranceScorer } from "../tasks/wordle/qrank.ts";
 import { evaluateWordle, playerPolicy } from "../tasks/wordle/eval.ts";
 import { WORDLE_TOKENIZER, WordleEnv } from "../tasks/wordle/game.ts";
 import { InfoPlayer } from "../tasks/wordle/players.ts";
@@ -64,6 +71,12 @@ export interface TaskDefinition {
   defaults: Overrides;
   /** Games can outgrow the context: policies keep the most recent tokens of a long history (`PolicyOptions`). */
   recentWindow?: boolean;
+  /**
+   * Diagnostics of a trained model's values on the task's training data (e.g. Wordle's Q-ranking), for models with
+   * learned Q heads: `score` gives the target Q̄ of each action token of an utterance after a history. Each entry
+   * becomes a metric of the run.
+   */
+  diagnose?: (data: readonly Episode[], score: UtteranceScorer) => Record<string, number>;
 }
 
 let wordleLists: { vocabulary: string[]; allowed: string[] } | null = null;
@@ -152,6 +165,20 @@ export const TASKS: Record<string, TaskDefinition> = {
       "and reads only green letters, 40 % by a consistent-word player",
     (source, size, prng) => habitDataset(source, size ?? 50_000, prng),
   ),
+  "wordle-lava": {
+    ...wordleTask(
+      "Wordle, the paper's section-5 data: expert games whose state after two guesses also continues into 5 losing " +
+        "repeats, and mixture games; dataset size = iterations; Q-ranking diagnostics for value methods",
+      (source, size, prng) => lavaDataset(source, size ?? 2000, prng),
+    ),
+    diagnose: (data, score) => {
+      const episodes = data as WordleEpisode[];
+      return {
+        qrank_opening: rankingAccuracy(openingPairs(episodes), score).mean,
+        qrank_branch: rankingAccuracy(branchPairs(episodes), score).mean,
+      };
+    },
+  },
   "wordle-any": wordleTask(
     "Wordle as the reference implements it: any five-letter a–z string is a valid guess; the wordle task's mixed data",
     (source, size, prng) => mixedDataset(source, size ?? 10_000, prng),

@@ -7,7 +7,9 @@ import * as tf from "@tensorflow/tfjs";
 import process from "node:process";
 import { backendInfo } from "../ilql/backend.ts";
 import { datasetReturn } from "../ilql/data.ts";
-import type { Episode } from "../ilql/episode.ts";
+import type { Episode, Segment } from "../ilql/episode.ts";
+import type { Tokenizer } from "../ilql/tokenizer.ts";
+import { utteranceValues } from "../ilql/values.ts";
 import { type DecodeConfig, scoredTextPolicy } from "../ilql/decode.ts";
 import type { IlqlModel } from "../ilql/model.ts";
 import { Prng } from "../ilql/prng.ts";
@@ -101,6 +103,20 @@ async function validationPoint(
   return { step, ...meanSe(result.returns), metrics: result.metrics };
 }
 
+/** Q̄ of each action token of each utterance, computed in chunks (a diagnostic may score thousands of pairs). */
+function targetQValues(
+  model: IlqlModel,
+  tokenizer: Tokenizer,
+  items: ReadonlyArray<{ history: Segment[]; utterance: string }>,
+): number[][] {
+  const out: number[][] = [];
+  for (let i = 0; i < items.length; i += DIAGNOSTIC_CHUNK) {
+    out.push(...utteranceValues(model, tokenizer, items.slice(i, i + DIAGNOSTIC_CHUNK)).map((v) => v.qBar));
+  }
+  return out;
+}
+const DIAGNOSTIC_CHUNK = 256;
+
 /**
  * Trains and evaluates one run and writes its record. A run killed halfway leaves no record, so it is redone from
  * the start next time (deterministically: the same seed gives the same run).
@@ -153,6 +169,10 @@ export async function executeRun(spec: RunSpec, dir: string, options: ExecuteOpt
     recentWindow: task.recentWindow === true,
   });
   const result = await task.evaluate(policy, spec.evalEpisodes, 0);
+  const { ilql } = spec.config;
+  if (task.diagnose && ilql.qWeight > 0) {
+    Object.assign(result.metrics, task.diagnose(data, (items) => targetQValues(trained.model, task.tokenizer, items)));
+  }
   const evalSeconds = (performance.now() - evalStarted) / 1000;
   if (options.models) options.models.release(spec, { trained, history, trainSeconds });
   else trained.dispose();

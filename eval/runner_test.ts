@@ -63,3 +63,32 @@ Deno.test("the dialogue tasks run through the harness (BC and online PPO, tiny b
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("wordle-lava runs record the Q-ranking of value methods (its pairs scored from the model), none for BC", async () => {
+  await testBackend(1);
+  const suite: Suite = {
+    description: "test",
+    tasks: {
+      "wordle-lava": {
+        datasetSize: 6,
+        evalEpisodes: 4,
+        config: { model: { width: 16, layers: 1 }, train: { steps: 2, batchSize: 4 } },
+      },
+    },
+    algorithms: ["bc", "single-step"],
+    seeds: [0],
+  };
+  const dir = await Deno.makeTempDir();
+  try {
+    const records = [];
+    for (const spec of expandSuite(suite)) records.push(await executeRun(spec, dir));
+    const [bc, singleStep] = records;
+    assert.equal(bc!.eval.metrics.qrank_opening, undefined);
+    for (const key of ["qrank_opening", "qrank_branch"]) {
+      const value = singleStep!.eval.metrics[key]!;
+      assert.ok(value >= 0 && value <= 1, `${key} ${value}`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

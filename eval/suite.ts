@@ -71,12 +71,14 @@ export const SUITES: Record<string, Suite> = {
     seeds: [0],
   },
   paper: {
-    description: "Wordle to competence: a shared 18,000-step BC start per seed on 50,000 games, then each algorithm " +
-      "fine-tuned with learning curves; three seeds, 1,024 games",
+    description: "Wordle to competence (mixed, habit and lava data): a shared 18,000-step BC start per seed on " +
+      "~50,000 games, then each algorithm fine-tuned 12,000 steps with learning curves; three seeds, 1,024 games",
     tasks: {
       stitch: { evalEpisodes: 16, config: { train: { steps: 300 } } },
       wordle: WORDLE_TO_COMPETENCE,
       "wordle-habit": WORDLE_TO_COMPETENCE,
+      // 5,000 iterations: about 48,500 games (5,000 expert, 25,000 mixture, 18,500 lava continuations)
+      "wordle-lava": { ...WORDLE_TO_COMPETENCE, datasetSize: 5000 },
     },
     seeds: [0, 1, 2],
   },
