@@ -3,6 +3,7 @@
  * the report of everything the directory holds.
  * @module
  */
+import { existsSync } from "node:fs";
 import { initBackend, PINNED_THREADS } from "../ilql/backend.ts";
 import { BACKEND_FLAGS, BACKEND_HELP, backendOptions, parseCommandLine, runMain, UsageError } from "../ilql/cli.ts";
 import { ALGORITHMS, TASKS } from "./registry.ts";
@@ -14,6 +15,7 @@ import {
   CORRUPT_ADVICE,
   type CorruptRecord,
   CorruptRecordError,
+  recordPath,
   type RecordScan,
   type RunRecord,
   scanRecords,
@@ -341,6 +343,12 @@ export async function runSuite(runs: readonly RunSpec[], out: string, options: S
   const models = new TrainedModels(todo);
   for (const run of todo) {
     const name = runName(run);
+    // another process (an overlapping invocation) may have finished it since the plan was made
+    if (existsSync(recordPath(out, run.id))) {
+      models.skip(run);
+      progress.finish(`${name}: recorded by another process meanwhile, skipped`);
+      continue;
+    }
     progress.start(name);
     const record = await executeRun(run, out, {
       keepCheckpoint: options.keepCheckpoints ?? false,

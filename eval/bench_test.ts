@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
-import { shareGroups } from "./bench.ts";
+import { testBackend } from "../ilql/_test_util.ts";
+import { planSuite, runSuite, shareGroups } from "./bench.ts";
+import { executeRun } from "./runner.ts";
+import { readRecords, recordPath } from "./store.ts";
 import { startId } from "./starts.ts";
 import { expandSuite, SUITES, trainingKey } from "./suite.ts";
 
@@ -14,4 +17,35 @@ Deno.test("shareGroups(): runs of one start stay together while there are enough
   for (const r of runs) assert.equal(byTraining(r), trainingKey(r));
   assert.equal(new Set(runs.map(byTraining)).size, 6);
   assert.equal(runs.length, 9);
+});
+
+Deno.test("runSuite() skips a planned run that another process recorded meanwhile, and keeps that record", async () => {
+  await testBackend(1);
+  const runs = expandSuite(SUITES.smoke!, { algorithms: ["bc"] });
+  const dir = await Deno.makeTempDir();
+  try {
+    const plan = planSuite(runs, dir, { report: false });
+    assert.equal(plan.todo.length, 2);
+    // "another process" finishes the second run between this process's plan and its turn
+    await executeRun(runs[1]!, dir);
+    const path = recordPath(dir, runs[1]!.id);
+    const before = Deno.readTextFileSync(path), stamp = Deno.statSync(path).mtime!.getTime();
+    const lines: string[] = [];
+    const log = console.log;
+    console.log = (line: string) => lines.push(line);
+    try {
+      await runSuite(runs, dir, { report: false, plan });
+    } finally {
+      console.log = log;
+    }
+    assert.ok(
+      lines.some((l) => l.endsWith("bc seed 1: recorded by another process meanwhile, skipped")),
+      lines.join("\n"),
+    );
+    assert.equal(Deno.readTextFileSync(path), before);
+    assert.equal(Deno.statSync(path).mtime!.getTime(), stamp);
+    assert.equal(readRecords(dir).length, 2);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

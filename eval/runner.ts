@@ -61,6 +61,14 @@ export class TrainedModels {
     return this.#kept.get(trainingKey(run));
   }
 
+  /** Records that a run will not be executed (another process finished it): one use fewer of its training. */
+  skip(run: RunSpec): void {
+    const key = trainingKey(run);
+    this.#uses.set(key, (this.#uses.get(key) ?? 1) - 1);
+    const kept = this.#kept.get(key);
+    if (kept !== undefined) this.release(run, kept);
+  }
+
   /** Records that a run used (or made) a training; keeps it when later runs need it, else frees it. */
   release(run: RunSpec, made: Omit<Kept, "remaining">): void {
     const key = trainingKey(run);

@@ -30,6 +30,26 @@ Deno.test("TrainedModels keeps a training while later runs share it and frees it
   assert.equal(models.take(runs[0]!), undefined);
 });
 
+Deno.test("TrainedModels.skip(): a run another process finished is one use fewer; the training is still freed", () => {
+  const runs = expandSuite(SUITE, { seeds: [0], sweeps: [parseSweep("decode.beta=0,4,8")] }); // one training, 3 uses
+  const models = new TrainedModels(runs);
+  let disposed = 0;
+  const trained = { dispose: () => disposed++ } as unknown as Trained;
+  models.release(runs[0]!, { trained, history: [], trainSeconds: 1 }); // β 0 trains, kept for two more
+  models.skip(runs[1]!); // β 4 was recorded meanwhile
+  assert.equal(disposed, 0, "β 8 still needs it");
+  assert.equal(models.take(runs[2]!)?.trained, trained);
+  models.release(runs[2]!, models.take(runs[2]!)!);
+  assert.equal(disposed, 1);
+  // skipping the run that would train leaves the next one to train, and frees it after its own use
+  const fresh = new TrainedModels(runs);
+  fresh.skip(runs[0]!);
+  fresh.skip(runs[1]!);
+  assert.equal(fresh.take(runs[2]!), undefined);
+  fresh.release(runs[2]!, { trained, history: [], trainSeconds: 1 });
+  assert.equal(disposed, 2);
+});
+
 Deno.test("the dialogue tasks run through the harness (BC and online PPO, tiny budget)", async () => {
   await testBackend(1);
   const suite: Suite = {

@@ -169,7 +169,7 @@ Deno.test("data wordle habit writes the wordle-habit task's games, its opener in
   }
 });
 
-Deno.test("data wordle mixed and lava write the datasets that results:wordle trains on", async () => {
+Deno.test("data wordle mixed and lava (on any answer list) write the library's datasets", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const vocabulary = loadWordList(WORD_LISTS.eval200);
