@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import { testBackend } from "../ilql/_test_util.ts";
+import { executeRun } from "../eval/runner.ts";
+import { expandSuite, type Suite } from "../eval/suite.ts";
+
+const CONFIG = new URL("../deno.json", import.meta.url).pathname;
+const SCRIPT = new URL("./wordle.ts", import.meta.url).pathname;
+
+Deno.test("results:wordle --no-run writes the page from the records: every seed, comparisons, Q-ranking, LMRL-Gym", async () => {
+  await testBackend(1);
+  const tiny = { model: { width: 16, layers: 1 }, train: { steps: 2, batchSize: 4 } };
+  const suite: Suite = {
+    description: "test",
+    tasks: {
+      wordle: {
+        datasetSize: 20,
+        evalEpisodes: 4,
+        config: tiny,
+        algorithmSweeps: { bc: [{ key: "decode.method", values: ["greedy", "sample"] }] },
+      },
+      "wordle-lava": { datasetSize: 6, evalEpisodes: 4, config: tiny },
+    },
+    algorithms: ["bc", "ilql"],
+    seeds: [0, 1],
+  };
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const spec of expandSuite(suite)) await executeRun(spec, `${dir}/results`);
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        `--config=${CONFIG}`,
+        "-A",
+        SCRIPT,
+        "--no-run",
+        "--results",
+        `${dir}/results`,
+        "--page",
+        `${dir}/w.md`,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const page = Deno.readTextFileSync(`${dir}/w.md`);
+    assert.match(page, /from the run records in \[`.*\/results\/`\]\(results\/\)/);
+    assert.match(page, /10 runs \(seeds 0, 1\); \d+ of the suite's runs are not done yet/);
+    assert.match(page, /\| information \(greedy max-entropy[^|]*\| -1\.76 ± 0\.02 \| 100\.0 % \|/);
+    // one row per config, each with both seeds' returns
+    for (const row of ['bc (decode.method="greedy")', 'bc (decode.method="sample")', "ilql"]) {
+      assert.match(
+        page,
+        new RegExp(`\\| ${row.replace(/[().]/g, "\\$&")} \\| -?[\\d.]+ ± [\\d.]+; -?[\\d.]+ ± [\\d.]+ \\|`),
+      );
+    }
+    assert.match(
+      page,
+      /ILQL against: bc \(decode.method="greedy"\) [+-][\d.]+ \(intervals (apart|overlap)\); bc \(decode/,
+    );
+    // lava: the Q-ranking of ILQL per seed, none for BC
+    assert.match(page, /\| ilql \| [^\n]*\| [\d.]+; [\d.]+ \| [\d.]+; [\d.]+ \| [\d.]+ \|\n/);
+    assert.match(page, /\| bc \| [^\n]*\| – \| – \| [\d.]+ \|\n/);
+    assert.match(page, /\| ILQL \| 97\.7 \| [\d.–-]+ \| – \| [\d.–-]+ \|/);
+    assert.match(page, /results\/figures\/curve_wordle-lava\.png/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
