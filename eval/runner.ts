@@ -81,6 +81,9 @@ export class TrainedModels {
   }
 }
 
+/** The commit of the code this process loaded (read at start: a later checkout must not relabel its runs). */
+const STARTED_AT = gitCommit();
+
 /** The task's evaluation seed of the validation episodes during training (the final evaluation uses seed 0). */
 export const VALIDATION_SEED = 1;
 
@@ -198,7 +201,7 @@ export async function executeRun(spec: RunSpec, dir: string, options: ExecuteOpt
       ? { start: { id: start.id, steps: start.steps, curve: start.curve, trainSeconds: start.trainSeconds } }
       : {}),
     provenance: {
-      commit: gitCommit(),
+      commit: STARTED_AT,
       deno: Deno.version.deno,
       tfjs: tf.version_core,
       backend: backend?.summary ?? "unknown",

@@ -197,18 +197,37 @@ export function setAsideCorrupt(corrupt: CorruptRecord): string {
   }
 }
 
-/** The current git commit of the checkout at `root` (read from `.git`, no git binary needed), or `unknown`. */
+/**
+ * The commit checked out in `root` (a clone or a `git worktree`, whose `.git` is a file naming its git directory),
+ * or "unknown" outside a repository.
+ */
 export function gitCommit(root = "."): string {
   try {
-    const head = Deno.readTextFileSync(`${root}/.git/HEAD`).trim();
+    let dir = `${root}/.git`;
+    if (Deno.statSync(dir).isFile) {
+      const pointer = /^gitdir: (.+)$/m.exec(Deno.readTextFileSync(dir))?.[1];
+      if (pointer === undefined) return "unknown";
+      dir = pointer.startsWith("/") ? pointer : `${root}/${pointer}`;
+    }
+    const head = Deno.readTextFileSync(`${dir}/HEAD`).trim();
     if (!head.startsWith("ref: ")) return head;
     const ref = head.slice(5);
-    try {
-      return Deno.readTextFileSync(`${root}/.git/${ref}`).trim();
-    } catch {
-      const packed = Deno.readTextFileSync(`${root}/.git/packed-refs`).split("\n").find((l) => l.endsWith(` ${ref}`));
-      return packed?.split(" ")[0] ?? "unknown";
+    // a worktree keeps its HEAD; branches and packed refs live in the main git directory
+    const common = (() => {
+      try {
+        const text = Deno.readTextFileSync(`${dir}/commondir`).trim();
+        return text.startsWith("/") ? text : `${dir}/${text}`;
+      } catch {
+        return dir;
+      }
+    })();
+    for (const base of [dir, common]) {
+      try {
+        return Deno.readTextFileSync(`${base}/${ref}`).trim();
+      } catch { /* try the next place */ }
     }
+    const packed = Deno.readTextFileSync(`${common}/packed-refs`).split("\n").find((l) => l.endsWith(` ${ref}`));
+    return packed?.split(" ")[0] ?? "unknown";
   } catch {
     return "unknown";
   }
