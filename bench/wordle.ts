@@ -239,13 +239,14 @@ function page(
 function computeLines(records: readonly RunRecord[]): string[] {
   const starts = new Map(records.filter((r) => r.start).map((r) => [r.start!.id, r.start!.trainSeconds]));
   const trainings = new Map(records.map((r) => [trainingKey(r.spec), r.provenance.trainSeconds]));
-  const hours = (seconds: Iterable<number>) => f([...seconds].reduce((s, x) => s + x, 0) / 3600, 1);
+  const total = (seconds: Iterable<number>) => [...seconds].reduce((s, x) => s + x, 0);
   const backends = [...new Set(records.map((r) => r.provenance.backend))];
   return [
-    `${starts.size} shared starts: ${hours(starts.values())} hours; ${trainings.size} fine-tunings: ${
-      hours(trainings.values())
-    } hours; ${records.length} evaluations: ${hours(records.map((r) => r.eval.seconds))} hours (each on one core). ` +
-    `Backend: ${backends.join("; ")}.`,
+    `Wall time of the processes that made them (one thread each; several processes may have shared the cores, so ` +
+    `alone they take less): ${starts.size} shared starts ${f(total(starts.values()) / 3600, 1)} h, ${trainings.size} ` +
+    `fine-tunings ${f(total(trainings.values()) / 3600, 1)} h, ${records.length} final evaluations ${
+      f(total(records.map((r) => r.eval.seconds)) / 60, 1)
+    } min. Backend: ${backends.join("; ")}.`,
   ];
 }
 
