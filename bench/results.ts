@@ -21,11 +21,18 @@ export const RESULTS_FLAGS = {
   help: { type: "boolean", default: false },
 } as const;
 
-/** The runs of a suite, narrowed by `--algos a,b` and `--seeds 0,1`; a bad value is a usage error. */
-export function suiteRuns(suite: string, values: { algos?: string; seeds?: string }): RunSpec[] {
+/**
+ * The runs of a suite (of `tasks`, when given), narrowed by `--algos a,b` and `--seeds 0,1`; a bad value is a usage
+ * error.
+ */
+export function suiteRuns(suite: string, values: { algos?: string; seeds?: string }, tasks?: string[]): RunSpec[] {
   const algorithms = list(values.algos, "algos"), seeds = seedList(values.seeds);
   try {
-    return expandSuite(SUITES[suite]!, { ...(algorithms ? { algorithms } : {}), ...(seeds ? { seeds } : {}) });
+    return expandSuite(SUITES[suite]!, {
+      ...(tasks ? { tasks } : {}),
+      ...(algorithms ? { algorithms } : {}),
+      ...(seeds ? { seeds } : {}),
+    });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

@@ -10,30 +10,21 @@ import { initBackend } from "../ilql/backend.ts";
 import { BACKEND_HELP, backendOptions, parseCommandLine, runMain, UsageError } from "../ilql/cli.ts";
 import { Prng } from "../ilql/prng.ts";
 import { writeFileAtomic } from "../ilql/safetensors.ts";
-import { list, runSuite, seedList } from "../eval/bench.ts";
+import { list, runSuite } from "../eval/bench.ts";
+import { TASKS } from "../eval/registry.ts";
 import { groupLabel, groupResults, type ResultGroup } from "../eval/table.ts";
 import { readRecords, type RunRecord } from "../eval/store.ts";
-import { expandSuite, type RunSpec, SUITES, trainingKey } from "../eval/suite.ts";
+import { type RunSpec, SUITES, trainingKey } from "../eval/suite.ts";
 import { habitPlayer, mixturePlayer } from "../tasks/wordle/data.ts";
 import { evaluateWordle, playerPolicy } from "../tasks/wordle/eval.ts";
 import { ConsistentPlayer, InfoPlayer, type Player, RandomPlayer } from "../tasks/wordle/players.ts";
 import { loadWordList, officialAllowed, WORD_LISTS } from "../tasks/wordle/words.ts";
-import { fixed as f, RESULTS_FLAGS } from "./results.ts";
+import { fixed as f, RESULTS_FLAGS, suiteRuns } from "./results.ts";
 
 /** The `paper` suite's Wordle tasks, in the page's order. */
-const TASKS = ["wordle", "wordle-habit", "wordle-lava"];
+const WORDLE_TASKS = ["wordle", "wordle-habit", "wordle-lava"];
 const OUT = "results/paper";
 const PAGE = "results/wordle.md";
-
-/** What each task's data is, for the page. */
-const DATA: Record<string, string> = {
-  wordle: "mixed: per move a random vocabulary word (50 %) or a random word consistent with the feedback (50 %)",
-  "wordle-habit": "habit: 60 % of games by a player who always opens with `puppy` (the vocabulary's least " +
-    "informative word) and then reads only green letters; 40 % by a random consistent-word player",
-  "wordle-lava": "lava (the paper's section 5): per iteration an expert game (one of the 28 most informative " +
-    "openers, then the information player), 5 continuations of its state after two guesses that repeat one of " +
-    "those words until the game is lost, and 5 mixture games",
-};
 
 /** LMRL-Gym's Wordle row (normalized scores) and the registered algorithm (greedy row) it corresponds to. */
 const LMRL_GYM: Array<[string, number, string]> = [
@@ -46,11 +37,11 @@ const LMRL_GYM: Array<[string, number, string]> = [
 
 const HELP =
   `deno task results:wordle [--tasks wordle,wordle-habit,wordle-lava] [--algos a,b] [--seeds 0,1,2] [--no-run]
-  [--backend …] [--blas …] [--threads N]
+  [--results DIR] [--page FILE] [--backend …] [--blas …] [--threads N]
 
-Runs the paper suite's Wordle runs in this process (finished runs in ${OUT}/ are kept, so rerunning resumes; for
-runs side by side use \`deno task bench --suite paper --tasks …\`, which shares that directory), then writes
-${PAGE} from every record there. --no-run only rewrites the page.
+Runs the paper suite's Wordle runs in this process (finished runs in --results, default ${OUT}/, are kept, so
+rerunning resumes; for runs side by side use \`deno task bench --suite paper --tasks …\`, which shares that
+directory), then writes --page (default ${PAGE}) from every Wordle record there. --no-run only rewrites the page.
 
 ${BACKEND_HELP}`;
 
@@ -62,22 +53,18 @@ async function main() {
     page: { type: "string", default: PAGE },
   }, {});
   if (values.help) return console.log(HELP);
-  const tasks = list(values.tasks, "tasks") ?? TASKS;
-  const stray = tasks.find((t) => !TASKS.includes(t));
-  if (stray !== undefined) throw new UsageError(`--tasks: '${stray}' is not a Wordle task (${TASKS.join(", ")})`);
-  const algorithms = list(values.algos, "algos"), seeds = seedList(values.seeds);
-  let runs: RunSpec[];
-  try {
-    runs = expandSuite(SUITES.paper!, { tasks, ...(algorithms ? { algorithms } : {}), ...(seeds ? { seeds } : {}) });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
+  const tasks = list(values.tasks, "tasks") ?? WORDLE_TASKS;
+  const stray = tasks.find((t) => !WORDLE_TASKS.includes(t));
+  if (stray !== undefined) {
+    throw new UsageError(`--tasks: '${stray}' is not a Wordle task (${WORDLE_TASKS.join(", ")})`);
   }
+  const runs = suiteRuns("paper", values, tasks);
   if (!values["no-run"]) {
     const backend = await initBackend(backendOptions(values));
     console.log(`backend: ${backend.summary}`);
     await runSuite(runs, values.results);
   }
-  const records = readRecords(values.results).filter((r) => TASKS.includes(r.spec.task));
+  const records = readRecords(values.results).filter((r) => WORDLE_TASKS.includes(r.spec.task));
   const link = relative(dirname(values.page), values.results) || ".";
   await writeFileAtomic(values.page, page(records, runs, scriptedPlayers(), values.results, link));
   console.log(`wrote ${values.page}`);
@@ -159,13 +146,13 @@ function page(
     "|---|---:|---:|",
     ...scripted.map((s) => `| ${s.name} | ${f(s.mean)} ± ${f(s.se)} | ${f(100 * s.winRate, 1)} % |`),
   ];
-  for (const task of TASKS) {
+  for (const task of WORDLE_TASKS) {
     const rows = groups.filter((g) => g.task === task);
     if (rows.length === 0) continue;
     const lava = task === "wordle-lava";
     lines.push(
       "",
-      `## ${task}: ${DATA[task]}`,
+      `## ${task}: ${TASKS[task]!.description}`,
       "",
       `Data: ${(records.find((r) => r.spec.task === task)!.spec.datasetSize ?? 0).toLocaleString("en")} ${
         lava ? "iterations" : "games"
@@ -193,8 +180,7 @@ function page(
       'bc (decode.method="greedy")',
       'bc (decode.method="sample")',
       "single-step",
-      "filtered-bc " +
-      '(decode.method="greedy")',
+      'filtered-bc (decode.method="greedy")',
     ].map((label) => [label, row(label)] as const).filter(([, g]) => g !== undefined);
     if (ilql && against.length > 0) {
       lines.push(
@@ -210,11 +196,11 @@ function page(
     "LMRL-Gym's Wordle row (normalized, GPT-2 agents) beside ours on the same kind of scale (0 = the worst return, 50 = the",
     "data's average, 100 = the best scripted player); its dataset is closest to our mixed data.",
     "",
-    `| method | LMRL-Gym | ${TASKS.join(" | ")} |`,
-    `|---|---:|${TASKS.map(() => "---:").join("|")}|`,
+    `| method | LMRL-Gym | ${WORDLE_TASKS.join(" | ")} |`,
+    `|---|---:|${WORDLE_TASKS.map(() => "---:").join("|")}|`,
     ...LMRL_GYM.map(([name, theirs, label]) =>
       `| ${name} | ${theirs} | ${
-        TASKS.map((t) => {
+        WORDLE_TASKS.map((t) => {
           const g = groups.find((x) => x.task === t && groupLabel(x) === label);
           return g ? f(g.normalized ?? NaN, 1) : "–";
         }).join(" | ")
@@ -223,7 +209,7 @@ function page(
     "",
     "## Learning curves",
     "",
-    ...TASKS.filter((t) => groups.some((g) => g.task === t)).flatMap((t) => [
+    ...WORDLE_TASKS.filter((t) => groups.some((g) => g.task === t)).flatMap((t) => [
       `- ${t}: fine-tuning [\`${link}/figures/curve_${t}.png\`](${link}/figures/curve_${t}.png), shared starts ` +
       `[\`${link}/figures/start_${t}.png\`](${link}/figures/start_${t}.png)`,
     ]),

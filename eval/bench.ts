@@ -178,8 +178,7 @@ async function main() {
   }
   // everything that can fail without compute fails before the backend starts
   const plan = planSuite(mine, out, suiteOptions, scan);
-  const groupOf = shareGroups(runs, jobs ?? 1);
-  const pendingGroups = new Set(mine.filter((r) => !finished.has(r.id)).map(groupOf)).size;
+  const pendingGroups = new Set(plan.todo.map(startGroup)).size;
   const jobCount = jobs ??
     (shard !== null ? 1 : Math.max(1, Math.min(navigator.hardwareConcurrency || 1, pendingGroups)));
   if (jobCount > 1) {
@@ -191,14 +190,16 @@ async function main() {
   await runSuite(mine, out, { ...suiteOptions, plan });
 }
 
+/** The runs a run shares work with: those of its shared start, or (without one) those of its training. */
+const startGroup = (r: RunSpec) => startId(r) ?? trainingKey(r);
+
 /**
  * How shards split the runs: the runs of one shared start together, so no shard waits for a start another shard is
  * training, when there are at least as many starts as shards; else the runs of one training together (a start is
  * then trained once and waited for, under its lock).
  */
 export function shareGroups(runs: readonly RunSpec[], shards: number): (run: RunSpec) => string {
-  const byStart = (r: RunSpec) => startId(r) ?? trainingKey(r);
-  return new Set(runs.map(byStart)).size >= shards ? byStart : trainingKey;
+  return new Set(runs.map(startGroup)).size >= shards ? startGroup : trainingKey;
 }
 
 /**

@@ -94,7 +94,6 @@ function wordleTask(
   dataset: (source: DatasetSource, size: number | undefined, prng: Prng) => Episode[],
   { anyString = false } = {},
 ): TaskDefinition {
-  const accepted = (allowed: string[]) => anyString ? "any" as const : allowed;
   return {
     description,
     tokenizer: WORDLE_TOKENIZER,
@@ -114,7 +113,8 @@ function wordleTask(
     },
     evaluate: (policy, episodes, seed) => {
       const { vocabulary, allowed } = wordle();
-      const r = evaluateWordle(textsOf(policy), { vocabulary, allowed: accepted(allowed), games: episodes, seed });
+      const accepted = anyString ? "any" as const : allowed;
+      const r = evaluateWordle(textsOf(policy), { vocabulary, allowed: accepted, games: episodes, seed });
       return { returns: r.returns, metrics: { win_rate: r.winRate, invalid_rate: r.invalidRate } };
     },
     anchors: () => {

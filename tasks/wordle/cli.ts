@@ -107,11 +107,11 @@ export async function wordleData(args: string[]): Promise<string> {
     header.games = int(values.games, "--games", 1);
     header.habit = habit;
     header.opener = worstOpener(answers, rule);
-    episodes = habitDataset(source, header.games as number, prng, habit);
+    episodes = habitDataset(source, header.games as number, prng, habit, header.opener as string);
   } else if (kind === "lava") {
     header.iterations = int(values.iterations, "--iterations", 1);
-    episodes = lavaDataset(source, header.iterations as number, prng);
     header.openers = bestOpeners(answers, rule, LAVA_OPENERS);
+    episodes = lavaDataset(source, header.iterations as number, prng, header.openers as string[]);
     header.branches = episodes.filter((e) => e.meta.kind === "expert" && e.meta.branch !== undefined).length;
   } else if (kind === "tweets" || kind === "human-json") {
     if (values.input === undefined) throw new UsageError(`${kind} needs --input FILE`);

@@ -127,18 +127,28 @@ export function mixedDataset(source: DatasetSource, games: number, prng: Prng, s
   });
 }
 
-/** The habit player of {@link habitDataset}: the least informative opener, then green letters only. */
-export function habitPlayer(source: DatasetSource): Player {
-  return new OpenerPlayer([worstOpener(source.answers, source.rule)], new GreensOnlyPlayer(source.answers));
+/**
+ * The habit player of {@link habitDataset}: `opener` (default: the vocabulary's least informative word), then green
+ * letters only.
+ */
+export function habitPlayer(source: DatasetSource, opener = worstOpener(source.answers, source.rule)): Player {
+  return new OpenerPlayer([opener], new GreensOnlyPlayer(source.answers));
 }
 
 /**
- * `games` games, each by the habit player (share `habitShare`) or a random consistent-word player; `kind` says which.
+ * `games` games, each by the habit player (share `habitShare`, opening with `opener`) or a random consistent-word
+ * player; `kind` says which.
  */
-export function habitDataset(source: DatasetSource, games: number, prng: Prng, habitShare = 0.6): WordleEpisode[] {
+export function habitDataset(
+  source: DatasetSource,
+  games: number,
+  prng: Prng,
+  habitShare = 0.6,
+  opener = worstOpener(source.answers, source.rule),
+): WordleEpisode[] {
   if (!(habitShare >= 0 && habitShare <= 1)) throw new Error(`habitShare must be in [0, 1], got ${habitShare}`);
   const env = envFor(source, prng);
-  const habit = habitPlayer(source);
+  const habit = habitPlayer(source, opener);
   const consistent = new ConsistentPlayer(source.answers, source.rule);
   return Array.from({ length: games }, () => {
     const kind = prng.next() < habitShare ? "habit" : "consistent";
@@ -152,13 +162,16 @@ export const LAVA_OPENERS = 28;
 
 /**
  * The section-5 dataset: `iterations` × (1 expert game, 5 repeat continuations from its state after two guesses when
- * it has at least 3 guesses, 5 mixture games).
+ * it has at least 3 guesses, 5 mixture games). The expert opens with one of `openers` (default: the vocabulary's
+ * {@link LAVA_OPENERS} most informative words).
  */
-export function lavaDataset(source: DatasetSource, iterations: number, prng: Prng): WordleEpisode[] {
-  const expert = new OpenerPlayer(
-    bestOpeners(source.answers, source.rule, LAVA_OPENERS),
-    new InfoPlayer(source.answers, source.rule),
-  );
+export function lavaDataset(
+  source: DatasetSource,
+  iterations: number,
+  prng: Prng,
+  openers = bestOpeners(source.answers, source.rule, LAVA_OPENERS),
+): WordleEpisode[] {
+  const expert = new OpenerPlayer(openers, new InfoPlayer(source.answers, source.rule));
   const mixture = mixturePlayer(source);
   const out: WordleEpisode[] = [];
   for (let it = 0; it < iterations; it++) {

@@ -94,16 +94,25 @@ export class InfoPlayer implements Player {
   }
 }
 
+/**
+ * Σ n log n over the groups of `words` that answer `guess` with the same colours (`counts`: 243 slots of scratch):
+ * `words.length` times the expected log-size of the group left, so smaller splits the words better.
+ */
+function splitCost(guess: string, words: readonly string[], rule: ColourRule, counts: Int32Array): number {
+  counts.fill(0);
+  for (const w of words) counts[feedbackCode(guess, w, rule)]!++;
+  let cost = 0;
+  for (const n of counts) if (n > 1) cost += n * Math.log(n);
+  return cost;
+}
+
 function maxEntropy(candidates: readonly string[], rule: ColourRule): string[] {
   const counts = new Int32Array(243);
   let bestScore = -Infinity;
   let best: string[] = [];
   for (const g of candidates) {
-    counts.fill(0);
-    for (const w of candidates) counts[feedbackCode(g, w, rule)]!++;
-    // entropy up to constants: −Σ n log n (larger is better)
-    let score = 0;
-    for (const n of counts) if (n > 1) score -= n * Math.log(n);
+    // entropy up to constants (larger is better)
+    const score = -splitCost(g, candidates, rule, counts);
     if (score > bestScore + 1e-9) {
       bestScore = score;
       best = [g];
@@ -149,19 +158,12 @@ export class OpenerPlayer implements Player {
  */
 export function openerScores(vocabulary: readonly string[], rule: ColourRule): Array<[string, number]> {
   const counts = new Int32Array(243);
-  return vocabulary.map((guess) => {
-    counts.fill(0);
-    for (const w of vocabulary) counts[feedbackCode(guess, w, rule)]!++;
-    let score = 0;
-    for (const n of counts) if (n > 1) score += n * Math.log(n);
-    return [guess, score / vocabulary.length];
-  });
+  return vocabulary.map((guess) => [guess, splitCost(guess, vocabulary, rule, counts) / vocabulary.length]);
 }
 
-/** The `count` most informative openers of the vocabulary, best first (ties in list order). */
+/** The `count` most informative openers of the vocabulary, best first (ties in list order: the sort is stable). */
 export function bestOpeners(vocabulary: readonly string[], rule: ColourRule, count: number): string[] {
-  return openerScores(vocabulary, rule).map((e, i) => [e, i] as const)
-    .sort(([[, a], i], [[, b], j]) => a - b || i - j).slice(0, count).map(([[w]]) => w);
+  return openerScores(vocabulary, rule).sort(([, a], [, b]) => a - b).slice(0, count).map(([w]) => w);
 }
 
 /** The least informative opener of the vocabulary (ties: the first in list order). */
