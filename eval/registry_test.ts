@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import type { WordleEpisode } from "../tasks/wordle/data.ts";
+import { loadWordList, WORD_LISTS } from "../tasks/wordle/words.ts";
 import { TASKS } from "./registry.ts";
 
 Deno.test("wordle-any accepts any five-letter a–z guess; wordle only the dictionary's words", () => {
@@ -18,4 +20,15 @@ Deno.test("the Wordle tasks share a tokenizer and evaluation; their data differs
   const openers = habit.map((e) => e.segments[0]!.text);
   assert.ok(openers.filter((w) => w === "puppy").length > 20, "most habit games open with the worst word");
   assert.ok(mixed.filter((e) => e.segments[0]!.text === "puppy").length < 5);
+});
+
+Deno.test("wordle-lava's data is the reference's: made on the official 2,315 answers, with a data version", () => {
+  const lava = TASKS["wordle-lava"]!;
+  const answers = new Set(loadWordList(WORD_LISTS.answers));
+  const eval200 = new Set(loadWordList(WORD_LISTS.eval200));
+  const hidden = lava.dataset(20, 0).map((e) => (e as WordleEpisode).meta.answer);
+  assert.ok(hidden.every((w) => answers.has(w)));
+  assert.ok(hidden.filter((w) => !eval200.has(w)).length > hidden.length / 2, "most answers lie outside the 200");
+  assert.equal(typeof lava.dataVersion, "string");
+  assert.equal(TASKS.wordle!.dataVersion, undefined);
 });

@@ -16,7 +16,7 @@ import type { IlqlModel } from "../ilql/model.ts";
 import type { LogRecord } from "../ilql/trainer.ts";
 import { TASKS } from "./registry.ts";
 import type { CurvePoint } from "./store.ts";
-import { hashOf, type RunSpec } from "./suite.ts";
+import { dataIdentity, hashOf, type RunSpec } from "./suite.ts";
 
 /** Where starts are kept by default (under `runs/`, which the deno tasks may write). */
 export const STARTS_DIR = "runs/starts";
@@ -40,7 +40,7 @@ export interface Start {
 export function startId(run: RunSpec): string | null {
   if (run.config.start.steps === 0) return null;
   const { decode: _, ...config } = startConfig(run.config);
-  return hashOf({ task: run.task, datasetSize: run.datasetSize, config });
+  return hashOf({ task: run.task, datasetSize: run.datasetSize, ...dataIdentity(run), config });
 }
 
 /** Options of {@link obtainStart}. */

@@ -140,6 +140,8 @@ export interface RunSpec {
   /** The values of the sweep this run belongs to (`section.key` → value); empty without a sweep. */
   setting: Record<string, unknown>;
   config: RunConfig;
+  /** The task's `dataVersion`, when it declares one (absent otherwise, so older identities stay as they were). */
+  dataVersion?: string;
 }
 
 /** A sweep over one config key. */
@@ -291,6 +293,7 @@ export function expandSuite(suite: Suite, options: ExpandOptions = {}): RunSpec[
             evalEpisodes: budget.evalEpisodes,
             setting,
             config,
+            ...dataVersionOf(task),
           };
           runs.push({ id: hashOf({ ...identity, config: identityConfig(config) }), ...identity });
         }
@@ -306,7 +309,19 @@ export function expandSuite(suite: Suite, options: ExpandOptions = {}): RunSpec[
  */
 export function trainingKey(run: RunSpec): string {
   const { decode: _, ...config } = run.config;
-  return hashOf({ task: run.task, algorithm: run.algorithm, seed: run.seed, datasetSize: run.datasetSize, config });
+  const { task, algorithm, seed, datasetSize } = run;
+  return hashOf({ task, algorithm, seed, datasetSize, ...dataIdentity(run), config });
+}
+
+/** `{ dataVersion }` of a task that declares one, else nothing (identities made before versions stay valid). */
+function dataVersionOf(task: string): { dataVersion?: string } {
+  const version = TASKS[task]!.dataVersion;
+  return version === undefined ? {} : { dataVersion: version };
+}
+
+/** A run's data version as a part of the hashes that identify what it trains ({@link dataVersionOf}). */
+export function dataIdentity(run: RunSpec): { dataVersion?: string } {
+  return run.dataVersion === undefined ? {} : { dataVersion: run.dataVersion };
 }
 
 /** `key=value` pairs of a setting, in key order. */
@@ -329,6 +344,7 @@ export function flatConfig(run: RunSpec): Record<string, unknown> {
     for (const [key, value] of Object.entries(values)) flat[`${section}.${key}`] = value;
   }
   delete flat["train.seed"];
+  if (run.dataVersion !== undefined) flat.dataVersion = run.dataVersion;
   return flat;
 }
 

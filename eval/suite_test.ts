@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
-import { ALGORITHMS } from "./registry.ts";
+import { ALGORITHMS, TASKS } from "./registry.ts";
+import { startId } from "./starts.ts";
 import {
+  configKey,
   expandSuite,
   hashOf,
   parseSettings,
@@ -290,4 +292,23 @@ Deno.test("a task's algorithmSweeps expand only that algorithm's runs, beside --
     () => expandSuite({ ...base, tasks: { stitch: { ...base.tasks.stitch!, algorithmSweeps: { nope: [] } } } }),
     /task 'stitch': algorithm 'nope' in its budget is unknown/,
   );
+});
+
+Deno.test("a task's data version is part of its runs' ids, training keys, starts and experiments", () => {
+  const suite: Suite = { ...SUITE, tasks: { stitch: { ...SUITE.tasks.stitch!, config: { start: { steps: 4 } } } } };
+  const run = () => expandSuite(suite, { algorithms: ["ilql"], seeds: [0] })[0]!;
+  const before = run();
+  assert.equal(before.dataVersion, undefined, "no version, no field: older identities stay valid");
+  TASKS.stitch!.dataVersion = "v2";
+  try {
+    const after = run();
+    assert.equal(after.dataVersion, "v2");
+    assert.notEqual(after.id, before.id);
+    assert.notEqual(trainingKey(after), trainingKey(before));
+    assert.notEqual(startId(after), startId(before));
+    assert.notEqual(configKey(after), configKey(before), "no table mixes data versions");
+  } finally {
+    delete TASKS.stitch!.dataVersion;
+  }
+  assert.equal(run().id, before.id);
 });

@@ -40,7 +40,8 @@ Options:
   --iterations N   lava: number of expert games (default 2000)
   --smart P        mixed: share of consistent-word moves (default 0.5)
   --habit P        habit: share of the habit player's games (default 0.6)
-  --answers FILE   hidden words and the players' vocabulary (default: the 200-word evaluation vocabulary)
+  --answers FILE   hidden words and the players' vocabulary (default: the 200-word evaluation vocabulary; lava:
+                   the official 2,315 answers, as the reference)
   --allowed FILE   allowed guesses (default: the game's 12,972 words; the answers are always allowed too)
   --rule R         official (default) or reference colouring of duplicate letters
   --input FILE     tweets / human-json: the file to read
@@ -80,7 +81,8 @@ export async function wordleData(args: string[]): Promise<string> {
     await writeFileAtomic(out, words.join("\n") + "\n");
     return `wrote ${words.length} words to ${out}`;
   }
-  const answersPath = values.answers ?? WORD_LISTS.eval200;
+  // the lava data is the reference's, made on its 2,315 answers (the wordle-lava task's data)
+  const answersPath = values.answers ?? (kind === "lava" ? WORD_LISTS.answers : WORD_LISTS.eval200);
   const allowedPath = values.allowed ?? "official (answers.txt + guesses.txt)";
   const answers = loadWordList(answersPath);
   const allowed = values.allowed === undefined ? officialAllowed() : loadWordList(values.allowed);

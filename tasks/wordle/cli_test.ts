@@ -169,7 +169,7 @@ Deno.test("data wordle habit writes the wordle-habit task's games, its opener in
   }
 });
 
-Deno.test("data wordle mixed and lava (on any answer list) write the library's datasets", async () => {
+Deno.test("data wordle mixed and lava write the library's datasets (lava on the reference's 2,315 answers)", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const vocabulary = loadWordList(WORD_LISTS.eval200);
@@ -178,10 +178,13 @@ Deno.test("data wordle mixed and lava (on any answer list) write the library's d
     assert.equal(mixed.code, 0, mixed.stderr);
     const expectedMixed = mixedDataset({ answers: vocabulary, allowed, rule: "official" }, 30, new Prng(0));
     assert.deepEqual(loadWordleDataset(`${dir}/m.jsonl`).episodes, expectedMixed);
-    const lava = await data("lava", "--iterations", "4", "--answers", WORD_LISTS.answers, "--out", `${dir}/l.jsonl`);
+    // lava defaults to the reference's 2,315 answers
+    const lava = await data("lava", "--iterations", "4", "--out", `${dir}/l.jsonl`);
     assert.equal(lava.code, 0, lava.stderr);
+    const file = loadWordleDataset(`${dir}/l.jsonl`);
+    assert.equal(file.header?.answers, WORD_LISTS.answers);
     const source = { answers: loadWordList(WORD_LISTS.answers), allowed, rule: "official" as const };
-    assert.deepEqual(loadWordleDataset(`${dir}/l.jsonl`).episodes, lavaDataset(source, 4, new Prng(0)));
+    assert.deepEqual(file.episodes, lavaDataset(source, 4, new Prng(0)));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
