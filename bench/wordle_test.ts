@@ -37,6 +37,8 @@ Deno.test("results:wordle --no-run writes the page from the records: every seed,
         `${dir}/results`,
         "--page",
         `${dir}/w.md`,
+        "--lava-iterations",
+        "30",
       ],
       stdout: "piped",
       stderr: "piped",
@@ -62,6 +64,15 @@ Deno.test("results:wordle --no-run writes the page from the records: every seed,
     assert.match(page, /\| bc \| [^\n]*\| – \| – \| [\d.]+ \|\n/);
     assert.match(page, /\| ILQL \| 97\.7 \| [\d.–-]+ \| – \| [\d.–-]+ \|/);
     assert.match(page, /results\/figures\/curve_wordle-lava\.png/);
+    // what exact values make of the lava data, on both vocabularies, at each expectile
+    for (const vocabulary of ["200 evaluation words", "2,315 official answers"]) {
+      assert.match(
+        page,
+        new RegExp(
+          `\\| ${vocabulary} \\| -[\\d.]+ / -[\\d.]+ / -6\\.00 \\|( [\\d.]+ \\(-[\\d.]+ vs -[\\d.]+\\) \\|){4}`,
+        ),
+      );
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
