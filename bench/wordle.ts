@@ -23,6 +23,16 @@ import { ConsistentPlayer, InfoPlayer, type Player, RandomPlayer } from "../task
 import { loadWordList, officialAllowed, WORD_LISTS } from "../tasks/wordle/words.ts";
 import { fixed as f, RESULTS_FLAGS, suiteRuns } from "./results.ts";
 
+/** What each dataset can and cannot show, printed under its table (facts about the data, not about the runs). */
+const DATASET_NOTES: Record<string, string> = {
+  wordle: "Greedy decoding of a per-move mixture already drops its uniform random half: the data's ideal per-move " +
+    "policy decoded greedily scores −1.96 (`../shared/notes/learning.md`), so this dataset cannot show what values " +
+    "add over greedy BC; the reference's protocol compares ILQL with sampled BC, whose ideal is the data's own return.",
+  "wordle-habit": "The mistakes are systematic, not noise: most games open with the least informative word and then " +
+    "read only green letters, so greedy BC copies the habit, while better play (the consistent-word player's) is in " +
+    "the data one opener away: here values must matter.",
+};
+
 /** The `paper` suite's Wordle tasks, in the page's order. */
 const WORDLE_TASKS = ["wordle", "wordle-habit", "wordle-lava"];
 const OUT = "results/paper";
@@ -233,6 +243,7 @@ function page(
         } ${f(g.stepsPerSecond, 1)} |`;
       }),
     );
+    if (DATASET_NOTES[task] !== undefined) lines.push("", DATASET_NOTES[task]!);
     if (lava && lavaValues.length > 0) lines.push("", ...lavaValueLines(lavaValues));
     const row = (label: string) => rows.find((g) => groupLabel(g) === label);
     const ilql = row("ilql");
@@ -301,10 +312,17 @@ function lavaValueLines(lavaValues: readonly LavaValues[]): string[] {
       } |`
     ),
     "",
-    "On the 200 words the mixture plays too well: even exact τ-0.9 values put the mixture's opening above the",
-    "expert's, so no value method can show the paper's ranking there; on the reference's vocabulary the expert's",
-    "opening is worth less than the mixture's under behaviour values (τ 0.5, single-step) and more under in-support",
-    "maximisation (τ 0.9, ILQL), as in the paper's figure.",
+    ...lavaValues.map((v) => {
+      const at = (tau: number) => v.byExpectile.find((x) => x.tau === tau)!;
+      const order = (tau: number) =>
+        `${at(tau).expert > at(tau).mixture ? "above" : "below"} the mixture's (${f(at(tau).expert)} vs ${
+          f(at(tau).mixture)
+        })`;
+      return `- ${v.vocabulary}: the expert's opening is worth ${order(0.5)} under behaviour values (τ 0.5, ` +
+        `single-step's target) and ${order(0.9)} under ILQL's τ 0.9.`;
+    }),
+    "",
+    "The paper's figure needs the second vocabulary's pattern (below, then above), so the task's data is made on it.",
   ];
 }
 
