@@ -228,9 +228,9 @@ function page(
       }, average return ${f(rows[0]!.anchors.datasetAverage)}.`,
       "",
       `| algorithm | return per seed (± s.e.) | mean [95 % CI] over seeds | normalized | win rate | invalid |${
-        lava ? " Q̄ rank opening | Q̄ rank branch |" : ""
+        lava ? " Q̄ rank opening: tokens | word | Q̄ rank branch: tokens | word |" : ""
       } steps/s |`,
-      `|---|---|---|---:|---:|---:|${lava ? "---:|---:|" : ""}---:|`,
+      `|---|---|---|---:|---:|---:|${lava ? "---:|---:|---:|---:|" : ""}---:|`,
       ...rows.map((g) => {
         const runs = records.filter((r) => g.ids.includes(r.spec.id));
         const perSeed = runs.map((r) => `${f(r.eval.mean)} ± ${f(r.eval.se)}`).join("; ");
@@ -239,7 +239,11 @@ function page(
         return `| ${groupLabel(g)} | ${perSeed} | ${f(g.summary.mean)} [${f(g.summary.low)}, ${f(g.summary.high)}] | ${
           f(g.normalized ?? NaN, 1)
         } | ${f(100 * (g.metrics.win_rate ?? NaN), 1)} % | ${f(100 * (g.metrics.invalid_rate ?? NaN), 1)} % |${
-          lava ? ` ${rank("qrank_opening")} | ${rank("qrank_branch")} |` : ""
+          lava
+            ? ` ${rank("qrank_opening")} | ${rank("qrank_opening_word")} | ${rank("qrank_branch")} | ${
+              rank("qrank_branch_word")
+            } |`
+            : ""
         } ${f(g.stepsPerSecond, 1)} |`;
       }),
     );

@@ -183,9 +183,15 @@ export const TASKS: Record<string, TaskDefinition> = {
     dataVersion: "official-answers",
     diagnose: (data, score) => {
       const episodes = data as WordleEpisode[];
+      const opening = rankingAccuracy(openingPairs(episodes), score);
+      const branch = rankingAccuracy(branchPairs(episodes), score);
+      // the mean over the guess's six action tokens (the reference's positions), and at its last token alone, whose
+      // Q̄ values the whole guess (a letter's Q̄ also holds the other words that share its prefix)
       return {
-        qrank_opening: rankingAccuracy(openingPairs(episodes), score).mean,
-        qrank_branch: rankingAccuracy(branchPairs(episodes), score).mean,
+        qrank_opening: opening.mean,
+        qrank_branch: branch.mean,
+        qrank_opening_word: opening.byPosition[0]!,
+        qrank_branch_word: branch.byPosition[0]!,
       };
     },
   },
