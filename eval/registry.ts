@@ -192,6 +192,11 @@ export const TASKS: Record<string, TaskDefinition> = {
         qrank_branch: branch.mean,
         qrank_opening_word: opening.byPosition[0]!,
         qrank_branch_word: branch.byPosition[0]!,
+        // the values behind the ranks: does the mixture's opening look better, or the expert's worse?
+        qbar_opening_expert: opening.expertValue,
+        qbar_opening_mixture: opening.otherValue,
+        qbar_branch_expert: branch.expertValue,
+        qbar_branch_lava: branch.otherValue,
       };
     },
   },

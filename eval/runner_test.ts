@@ -104,6 +104,9 @@ Deno.test("wordle-lava runs record the Q-ranking of value methods (its pairs sco
     for (const spec of expandSuite(suite)) records.push(await executeRun(spec, dir));
     const [bc, singleStep] = records;
     assert.equal(bc!.eval.metrics.qrank_opening, undefined);
+    for (const key of ["qbar_opening_expert", "qbar_opening_mixture", "qbar_branch_expert", "qbar_branch_lava"]) {
+      assert.ok(Number.isFinite(singleStep!.eval.metrics[key]), key);
+    }
     for (const key of ["qrank_opening", "qrank_branch", "qrank_opening_word", "qrank_branch_word"]) {
       const value = singleStep!.eval.metrics[key]!;
       assert.ok(value >= 0 && value <= 1, `${key} ${value}`);

@@ -61,6 +61,9 @@ export interface RankingAccuracy {
   byPosition: number[];
   mean: number;
   pairs: number;
+  /** Mean value of the expert's and of the other guesses at their last token (the value of the whole guess). */
+  expertValue: number;
+  otherValue: number;
 }
 
 /** Fraction of pairs where the expert token's value exceeds the other's, at each position counted from the end. */
@@ -78,5 +81,12 @@ export function rankingAccuracy(pairs: readonly RankingPair[], score: UtteranceS
     for (let j = 0; j < positions; j++) if (e[e.length - 1 - j]! > o[o.length - 1 - j]!) correct[j]!++;
   });
   const byPosition = correct.map((c) => c / pairs.length);
-  return { byPosition, mean: byPosition.reduce((s, x) => s + x, 0) / positions, pairs: pairs.length };
+  const lastMean = (offset: number) => pairs.reduce((s, _, i) => s + values[2 * i + offset]!.at(-1)!, 0) / pairs.length;
+  return {
+    byPosition,
+    mean: byPosition.reduce((s, x) => s + x, 0) / positions,
+    pairs: pairs.length,
+    expertValue: lastMean(0),
+    otherValue: lastMean(1),
+  };
 }

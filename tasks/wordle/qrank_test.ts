@@ -86,9 +86,12 @@ Deno.test("rankingAccuracy() is 1 when the expert always scores higher, 0 when n
     { history: [], expert: "slate", other: "sassy" },
   ];
   const distinct = uniform((u) => new Set(u).size);
-  assert.deepEqual(rankingAccuracy(pairs, distinct), { byPosition: Array(6).fill(1), mean: 1, pairs: 2 });
+  // the mean values at the last token: experts crane 5, slate 5; others zzzzz 1, sassy 3
+  const all = { byPosition: Array(6).fill(1), mean: 1, pairs: 2, expertValue: 5, otherValue: 2 };
+  assert.deepEqual(rankingAccuracy(pairs, distinct), all);
   const fewer = uniform((u) => -new Set(u).size);
-  assert.deepEqual(rankingAccuracy(pairs, fewer), { byPosition: Array(6).fill(0), mean: 0, pairs: 2 });
+  const none = { byPosition: Array(6).fill(0), mean: 0, pairs: 2, expertValue: -5, otherValue: -2 };
+  assert.deepEqual(rankingAccuracy(pairs, fewer), none);
   const tie = uniform(() => 0.5);
   assert.deepEqual(rankingAccuracy(pairs, tie).byPosition, Array(6).fill(0), "a tie is not a correct ranking");
   // the scorer gets expert then other for each pair, with the pair's history
@@ -110,7 +113,8 @@ Deno.test("rankingAccuracy() gives a hand-computed fraction: distinct letters ov
     { history: [], expert: "llama", other: "slate" },
   ];
   const r = rankingAccuracy(pairs, uniform((u) => new Set(u).size));
-  assert.deepEqual(r, { byPosition: Array(6).fill(0.5), mean: 0.5, pairs: 4 });
+  // mean values: experts (5 + 3 + 5 + 3) / 4, others (1 + 3 + 4 + 5) / 4
+  assert.deepEqual(r, { byPosition: Array(6).fill(0.5), mean: 0.5, pairs: 4, expertValue: 4, otherValue: 3.25 });
   // 3 of 4 when the scorer prefers crane, pious and sassy
   const favourites = new Set(["crane", "pious", "sassy"]);
   assert.equal(rankingAccuracy(pairs, uniform((u) => (favourites.has(u) ? 1 : 0))).mean, 0.75);
