@@ -163,11 +163,17 @@ export function lavaExactValues(iterations = LAVA_ANALYSIS_ITERATIONS): LavaValu
 
 const returnOf = (e: WordleEpisode) => e.segments.reduce((s, seg) => s + (seg.reward ?? 0), 0);
 
-/** Whether two 95 % intervals over seeds are disjoint, and the difference of their means. */
+/** The difference of two rows' means and whether their 95 % intervals over seeds are disjoint. */
 function comparison(a: ResultGroup, b: ResultGroup): string {
   const apart = a.summary.low > b.summary.high || b.summary.low > a.summary.high;
   const d = a.summary.mean - b.summary.mean;
-  return `${d >= 0 ? "+" : ""}${f(d)} (${apart ? "intervals apart" : "intervals overlap"})`;
+  // one seed has no interval over seeds to compare
+  const verdict = Math.min(a.ids.length, b.ids.length) < 2
+    ? "one seed, no interval"
+    : apart
+    ? "intervals apart"
+    : "intervals overlap";
+  return `${d >= 0 ? "+" : ""}${f(d)} (${verdict})`;
 }
 
 /** The page; `results` is the records' directory, `link` the same directory relative to the page. */
