@@ -16,7 +16,8 @@ import { groupLabel, groupResults, type ResultGroup } from "../eval/table.ts";
 import { readRecords, type RunRecord } from "../eval/store.ts";
 import { type RunSpec, SUITES, trainingKey } from "../eval/suite.ts";
 import { exactValues } from "../eval/exact_values.ts";
-import { habitPlayer, lavaDataset, mixturePlayer, type WordleEpisode } from "../tasks/wordle/data.ts";
+import { datasetReturn } from "../ilql/data.ts";
+import { habitPlayer, lavaDataset, mixturePlayer } from "../tasks/wordle/data.ts";
 import { openingPairs } from "../tasks/wordle/qrank.ts";
 import { evaluateWordle, playerPolicy } from "../tasks/wordle/eval.ts";
 import { ConsistentPlayer, InfoPlayer, type Player, RandomPlayer } from "../tasks/wordle/players.ts";
@@ -141,7 +142,7 @@ export function lavaExactValues(iterations = LAVA_ANALYSIS_ITERATIONS): LavaValu
       const averages: Record<string, number> = {};
       for (const kind of ["expert", "suboptimal", "adversarial"]) {
         const games = episodes.filter((e) => e.meta.kind === kind);
-        averages[kind] = games.reduce((s, e) => s + returnOf(e), 0) / games.length;
+        averages[kind] = datasetReturn(games);
       }
       const pairs = openingPairs(episodes);
       const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -160,8 +161,6 @@ export function lavaExactValues(iterations = LAVA_ANALYSIS_ITERATIONS): LavaValu
     },
   );
 }
-
-const returnOf = (e: WordleEpisode) => e.segments.reduce((s, seg) => s + (seg.reward ?? 0), 0);
 
 /** The difference of two rows' means and whether their 95 % intervals over seeds are disjoint. */
 function comparison(a: ResultGroup, b: ResultGroup): string {

@@ -40,7 +40,7 @@ export interface Start {
 export function startId(run: RunSpec): string | null {
   if (run.config.start.steps === 0) return null;
   const { decode: _, ...config } = startConfig(run.config);
-  return hashOf({ task: run.task, datasetSize: run.datasetSize, ...dataIdentity(run), config });
+  return hashOf({ task: run.task, datasetSize: run.datasetSize, ...dataIdentity(run.dataVersion), config });
 }
 
 /** Options of {@link obtainStart}. */

@@ -293,7 +293,7 @@ export function expandSuite(suite: Suite, options: ExpandOptions = {}): RunSpec[
             evalEpisodes: budget.evalEpisodes,
             setting,
             config,
-            ...dataVersionOf(task),
+            ...dataIdentity(TASKS[task]!.dataVersion),
           };
           runs.push({ id: hashOf({ ...identity, config: identityConfig(config) }), ...identity });
         }
@@ -310,18 +310,15 @@ export function expandSuite(suite: Suite, options: ExpandOptions = {}): RunSpec[
 export function trainingKey(run: RunSpec): string {
   const { decode: _, ...config } = run.config;
   const { task, algorithm, seed, datasetSize } = run;
-  return hashOf({ task, algorithm, seed, datasetSize, ...dataIdentity(run), config });
+  return hashOf({ task, algorithm, seed, datasetSize, ...dataIdentity(run.dataVersion), config });
 }
 
-/** `{ dataVersion }` of a task that declares one, else nothing (identities made before versions stay valid). */
-function dataVersionOf(task: string): { dataVersion?: string } {
-  const version = TASKS[task]!.dataVersion;
-  return version === undefined ? {} : { dataVersion: version };
-}
-
-/** A run's data version as a part of the hashes that identify what it trains ({@link dataVersionOf}). */
-export function dataIdentity(run: RunSpec): { dataVersion?: string } {
-  return run.dataVersion === undefined ? {} : { dataVersion: run.dataVersion };
+/**
+ * A data version as a part of the hashes that identify runs, starts and experiments: nothing without one, so the
+ * identities of tasks that never declared a version stay as they were.
+ */
+export function dataIdentity(dataVersion: string | undefined): { dataVersion?: string } {
+  return dataVersion === undefined ? {} : { dataVersion };
 }
 
 /** `key=value` pairs of a setting, in key order. */
@@ -344,8 +341,7 @@ export function flatConfig(run: RunSpec): Record<string, unknown> {
     for (const [key, value] of Object.entries(values)) flat[`${section}.${key}`] = value;
   }
   delete flat["train.seed"];
-  if (run.dataVersion !== undefined) flat.dataVersion = run.dataVersion;
-  return flat;
+  return Object.assign(flat, dataIdentity(run.dataVersion));
 }
 
 /** The identity of a run's experiment: task, algorithm, sweep setting and {@link flatConfig}, without the seed. */
