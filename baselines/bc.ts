@@ -26,13 +26,14 @@ export const FILTERED_BC: AlgorithmDefinition = {
 
 /**
  * The config of the behaviour-cloning run that makes a run's shared start: the run's model (without a return
- * embedding), optimizer at `start.lr`, batch, seed and curve settings, `start.steps` steps of BC on all the data.
+ * embedding, in the shared layout whatever the run's), optimizer at `start.lr`, batch, seed and curve settings, `start.steps` steps of BC on all the data.
  * Everything else is at its default, so every algorithm of a seed gets the same start.
  */
 export function startConfig(config: RunConfig): RunConfig {
   return runConfig(mergeOverrides(
     {
-      model: { ...config.model, returnConditioned: false },
+      // a start is a policy trunk and LM head only: one start serves both layouts (copyPolicyWeights)
+      model: { ...config.model, returnConditioned: false, layout: "shared" },
       optim: { ...config.optim, lr: config.start.lr },
       train: { ...config.train, steps: config.start.steps, checkpointEvery: 0 },
       // decoding never changes the start's weights (its identity leaves it out); it decodes the start's curve

@@ -35,6 +35,8 @@ Deno.test("a start's id depends on the seed, model, data and start budget, never
     startId(expandSuite(SUITE, { set: parseSettings(settings), seeds: [0] })[0]!);
   const base = with_();
   assert.equal(with_("train.steps=50", "optim.lr=0.01", "decode.beta=4", "ilql.expectile=0.8"), base);
+  // the layout only decides which trunks the start is copied into
+  assert.equal(with_("model.layout=separate"), with_("model.layout=shared"));
   for (const change of ["start.steps=9", "start.lr=0.01", "model.width=16", "train.batchSize=4"]) {
     assert.notEqual(with_(change), base, change);
   }
