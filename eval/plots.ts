@@ -1,12 +1,12 @@
 /**
  * Figures of a results directory as chart.js configurations (plain JSON, so the same chart renders to PNG here and
  * interactively in `report.html`): per task, returns with 95 % intervals over seeds, learning curves (validation
- * return against training steps, when the runs measured them), and return against β where the runs sweep
- * `decode.beta`.
+ * return against training steps, when the runs measured them, and the task's value diagnostics, e.g. Wordle's
+ * Q-ranking, against training steps), and return against β where the runs sweep `decode.beta`.
  * @module
  */
 import { bootstrapMean } from "./stats.ts";
-import type { RunRecord } from "./store.ts";
+import type { CurvePoint, RunRecord } from "./store.ts";
 import { groupLabel, type ResultGroup } from "./table.ts";
 
 /** One figure: a file stem, a title and a JSON chart.js configuration. */
@@ -33,13 +33,19 @@ function options(title: string, x: string, y: string): Record<string, unknown> {
 
 /**
  * The learning curve of a group: per evaluated step (every seed evaluated there), the mean over seeds of the
- * validation return and its 95 % bootstrap interval over seeds.
+ * validation return (or of another `value` of each point) and its 95 % bootstrap interval over seeds.
  */
 export function learningCurve(
   runs: readonly RunRecord[],
+  value: (point: CurvePoint) => number | undefined = (p) => p.mean,
 ): Array<{ step: number; mean: number; low: number; high: number }> {
   const bySteps = new Map<number, number[]>();
-  for (const r of runs) for (const p of r.curve ?? []) bySteps.set(p.step, [...(bySteps.get(p.step) ?? []), p.mean]);
+  for (const r of runs) {
+    for (const p of r.curve ?? []) {
+      const y = value(p);
+      if (y !== undefined) bySteps.set(p.step, [...(bySteps.get(p.step) ?? []), y]);
+    }
+  }
   return [...bySteps].filter(([, ys]) => ys.length === runs.length).sort((a, b) => a[0] - b[0]).map(([step, ys]) => {
     const s = bootstrapMean(ys);
     return { step, mean: s.mean, low: s.low, high: s.high };
@@ -55,6 +61,7 @@ function curveChart(
   title: string,
   x: string,
   lines: Array<{ label: string; points: ReturnType<typeof learningCurve> }>,
+  y = "return",
 ): ChartSpec {
   return {
     name,
@@ -80,10 +87,10 @@ function curveChart(
         }),
       },
       options: {
-        ...options(title, x, "return"),
+        ...options(title, x, y),
         scales: {
           x: { type: "linear", title: { display: true, text: x } },
-          y: { title: { display: true, text: "return" } },
+          y: { title: { display: true, text: y } },
         },
       },
     },
@@ -137,6 +144,25 @@ export function chartSpecs(groups: readonly ResultGroup[], records: readonly Run
         `${task}: validation return during training (mean over seeds, 95 % interval)`,
         "training step",
         curves.map(({ g, points }) => ({ label: groupLabel(g), points })),
+      ));
+    }
+    // the task's value diagnostics against training steps (the paper's Q-ranking figure), one figure each
+    const runsOf = (g: ResultGroup) => records.filter((r) => g.ids.includes(r.spec.id));
+    const keys = [
+      ...new Set(gs.flatMap((g) => runsOf(g).flatMap((r) => Object.keys(r.curve?.[0]?.diagnostics ?? {})))),
+    ];
+    for (const key of keys) {
+      const lines = gs.map((g) => ({
+        label: groupLabel(g),
+        points: learningCurve(runsOf(g), (p) => p.diagnostics?.[key]),
+      }))
+        .filter((l) => l.points.length > 0);
+      specs.push(curveChart(
+        `diagnostic_${task}_${key}`,
+        `${task}: ${key} during training (mean over seeds, 95 % interval)`,
+        "training step",
+        lines,
+        key,
       ));
     }
     // the shared starts' own curves (one per seed), which every fine-tuning curve above continues

@@ -74,9 +74,10 @@ export interface TaskDefinition {
   /**
    * Diagnostics of a trained model's values on the task's training data (e.g. Wordle's Q-ranking), for models with
    * learned Q heads: `score` gives the target Q̄ of each action token of an utterance after a history. Each entry
-   * becomes a metric of the run.
+   * becomes a metric of the run. `pairs` caps how many cases each diagnostic scores (an evenly spaced subsample;
+   * learning curves use it to stay cheap); without it, all.
    */
-  diagnose?: (data: readonly Episode[], score: UtteranceScorer) => Record<string, number>;
+  diagnose?: (data: readonly Episode[], score: UtteranceScorer, pairs?: number) => Record<string, number>;
   /**
    * Names what the dataset generator makes, once it makes something other than what earlier records were trained
    * on: part of the identity of every run and start of the task, so a changed generator never reuses them.
@@ -141,6 +142,12 @@ function wordleTask(
   };
 }
 
+/** At most `count` items of `items`, evenly spaced (all of them without a count). */
+export function evenlySpaced<T>(items: readonly T[], count?: number): readonly T[] {
+  if (count === undefined || items.length <= count) return items;
+  return Array.from({ length: count }, (_, i) => items[Math.floor(i * items.length / count)]!);
+}
+
 /** The registered tasks, by name. */
 export const TASKS: Record<string, TaskDefinition> = {
   stitch: {
@@ -181,10 +188,10 @@ export const TASKS: Record<string, TaskDefinition> = {
         lavaDataset({ ...source, answers: officialAnswers ??= loadWordList(WORD_LISTS.answers) }, size ?? 2000, prng),
     ),
     dataVersion: "official-answers",
-    diagnose: (data, score) => {
+    diagnose: (data, score, pairs) => {
       const episodes = data as WordleEpisode[];
-      const opening = rankingAccuracy(openingPairs(episodes), score);
-      const branch = rankingAccuracy(branchPairs(episodes), score);
+      const opening = rankingAccuracy(evenlySpaced(openingPairs(episodes), pairs), score);
+      const branch = rankingAccuracy(evenlySpaced(branchPairs(episodes), pairs), score);
       // the mean over the guess's six action tokens (the reference's positions), and at its last token alone, whose
       // Q̄ values the whole guess (a letter's Q̄ also holds the other words that share its prefix)
       return {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { WordleEpisode } from "../tasks/wordle/data.ts";
 import { loadWordList, WORD_LISTS } from "../tasks/wordle/words.ts";
-import { TASKS } from "./registry.ts";
+import { evenlySpaced, TASKS } from "./registry.ts";
 
 Deno.test("wordle-any accepts any five-letter a–z guess; wordle only the dictionary's words", () => {
   const [any] = TASKS["wordle-any"]!.environments!(1, 0);
@@ -31,4 +31,11 @@ Deno.test("wordle-lava's data is the reference's: made on the official 2,315 ans
   assert.ok(hidden.filter((w) => !eval200.has(w)).length > hidden.length / 2, "most answers lie outside the 200");
   assert.equal(typeof lava.dataVersion, "string");
   assert.equal(TASKS.wordle!.dataVersion, undefined);
+});
+
+Deno.test("evenlySpaced() keeps at most the count, spread over the whole list, in order", () => {
+  const items = Array.from({ length: 10 }, (_, i) => i);
+  assert.deepEqual(evenlySpaced(items, 4), [0, 2, 5, 7]);
+  assert.equal(evenlySpaced(items, 20), items);
+  assert.equal(evenlySpaced(items), items);
 });

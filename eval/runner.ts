@@ -105,14 +105,22 @@ async function validationPoint(
   model: IlqlModel,
   step: number,
   decode: DecodeConfig,
+  data?: readonly Episode[],
 ): Promise<CurvePoint> {
   const task = TASKS[spec.task]!;
   const policy = scoredTextPolicy(model, task.tokenizer, decode, new Prng(spec.seed).fork(), {
     recentWindow: task.recentWindow === true,
   });
   const result = await task.evaluate(policy, spec.config.train.validationEpisodes, VALIDATION_SEED);
-  return { step, ...meanSe(result.returns), metrics: result.metrics };
+  const point: CurvePoint = { step, ...meanSe(result.returns), metrics: result.metrics };
+  // the paper draws its Q-ranking against training steps: a subsample at each point, all pairs at the end
+  if (data && task.diagnose) {
+    point.diagnostics = task.diagnose(data, (items) => targetQValues(model, task.tokenizer, items), CURVE_PAIRS);
+  }
+  return point;
 }
+/** Pairs each diagnostic scores at a curve point (the final evaluation scores all). */
+const CURVE_PAIRS = 1024;
 
 /** Q̄ of each action token of each utterance, computed in chunks (a diagnostic may score thousands of pairs). */
 function targetQValues(
@@ -142,7 +150,9 @@ export async function executeRun(spec: RunSpec, dir: string, options: ExecuteOpt
   // the curve is measured with the decoding of the run that trains; runs that reuse its training have none
   const curve: CurvePoint[] | null = kept ? null : [];
   const decode = evaluationDecode(spec.config, data);
-  const validate = (model: IlqlModel, step: number, decoding = decode) => validationPoint(spec, model, step, decoding);
+  const diagnosed = task.diagnose !== undefined && spec.config.ilql.qWeight > 0;
+  const validate = (model: IlqlModel, step: number, decoding = decode, withDiagnostics = false) =>
+    validationPoint(spec, model, step, decoding, withDiagnostics ? data : undefined);
   const start = kept || startId(spec) === null ? null : await obtainStart(spec, data, {
     ...(options.onStartLog ? { onLog: options.onStartLog } : {}),
     ...(options.startsDir ? { dir: options.startsDir } : {}),
@@ -167,7 +177,7 @@ export async function executeRun(spec: RunSpec, dir: string, options: ExecuteOpt
       options.onLog?.(r);
     },
     evaluate: async (model, step) => {
-      const point = await validate(model, step);
+      const point = await validate(model, step, decode, diagnosed);
       curve?.push(point);
       options.onEval?.(point, "run");
     },
@@ -180,9 +190,8 @@ export async function executeRun(spec: RunSpec, dir: string, options: ExecuteOpt
     recentWindow: task.recentWindow === true,
   });
   const result = await task.evaluate(policy, spec.evalEpisodes, 0);
-  const { ilql } = spec.config;
-  if (task.diagnose && ilql.qWeight > 0) {
-    Object.assign(result.metrics, task.diagnose(data, (items) => targetQValues(trained.model, task.tokenizer, items)));
+  if (diagnosed) {
+    Object.assign(result.metrics, task.diagnose!(data, (items) => targetQValues(trained.model, task.tokenizer, items)));
   }
   const evalSeconds = (performance.now() - evalStarted) / 1000;
   if (options.models) options.models.release(spec, { trained, history, trainSeconds });

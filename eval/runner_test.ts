@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import type { Trained } from "../baselines/algorithm.ts";
 import { testBackend } from "../ilql/_test_util.ts";
+import { chartSpecs } from "./plots.ts";
 import { executeRun, TrainedModels } from "./runner.ts";
+import { groupResults } from "./table.ts";
 import { expandSuite, parseSweep, type Suite } from "./suite.ts";
 
 const SUITE: Suite = {
@@ -84,7 +86,7 @@ Deno.test("the dialogue tasks run through the harness (BC and online PPO, tiny b
   }
 });
 
-Deno.test("wordle-lava runs record the Q-ranking of value methods (its pairs scored from the model), none for BC", async () => {
+Deno.test("wordle-lava runs record the Q-ranking of value methods (its pairs scored from the model) at the end and along the curve, none for BC", async () => {
   await testBackend(1);
   const suite: Suite = {
     description: "test",
@@ -92,7 +94,10 @@ Deno.test("wordle-lava runs record the Q-ranking of value methods (its pairs sco
       "wordle-lava": {
         datasetSize: 6,
         evalEpisodes: 4,
-        config: { model: { width: 16, layers: 1 }, train: { steps: 2, batchSize: 4 } },
+        config: {
+          model: { width: 16, layers: 1 },
+          train: { steps: 2, batchSize: 4, evalEvery: 1, validationEpisodes: 2 },
+        },
       },
     },
     algorithms: ["bc", "single-step"],
@@ -111,6 +116,17 @@ Deno.test("wordle-lava runs record the Q-ranking of value methods (its pairs sco
       const value = singleStep!.eval.metrics[key]!;
       assert.ok(value >= 0 && value <= 1, `${key} ${value}`);
     }
+    // along the curve: every point of the value method (on all pairs of this small data), none of BC's
+    assert.deepEqual(singleStep!.curve!.map((p) => p.step), [0, 1, 2]);
+    assert.ok(bc!.curve!.every((p) => p.diagnostics === undefined));
+    const last = singleStep!.curve!.at(-1)!.diagnostics!;
+    assert.equal(Object.keys(last).length, 8);
+    for (const [key, value] of Object.entries(last)) assert.equal(value, singleStep!.eval.metrics[key], key);
+    assert.notDeepEqual(singleStep!.curve![0]!.diagnostics, last, "the values moved in training");
+    // drawn against steps, one figure per diagnostic
+    const names = chartSpecs(groupResults(records), records).map((c) => c.name);
+    assert.ok(names.includes("diagnostic_wordle-lava_qrank_opening"), names.join());
+    assert.ok(names.includes("diagnostic_wordle-lava_qbar_branch_lava"), names.join());
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -56,6 +56,8 @@ export interface CurvePoint {
   mean: number;
   se: number;
   metrics: Record<string, number>;
+  /** The task's value diagnostics at this step (e.g. Wordle's Q-ranking), on a subsample of its pairs. */
+  diagnostics?: Record<string, number>;
 }
 
 /** Path of a run's record. */
