@@ -291,7 +291,11 @@ function page(
     "",
     ...WORDLE_TASKS.filter((t) => groups.some((g) => g.task === t)).flatMap((t) => [
       `- ${t}: fine-tuning [\`${link}/figures/curve_${t}.png\`](${link}/figures/curve_${t}.png), shared starts ` +
-      `[\`${link}/figures/start_${t}.png\`](${link}/figures/start_${t}.png)`,
+      `[\`${link}/figures/start_${t}.png\`](${link}/figures/start_${t}.png)` +
+      // the paper's figure: the Q-ranking against training steps, where the runs recorded it along their curves
+      (records.some((r) => r.spec.task === t && r.curve?.[0]?.diagnostics !== undefined)
+        ? `, Q̄ ranking of the opening against steps [\`${link}/figures/diagnostic_${t}_qrank_opening_word.png\`](${link}/figures/diagnostic_${t}_qrank_opening_word.png)`
+        : ""),
     ]),
     "",
     "## Compute",
