@@ -40,7 +40,14 @@ export interface Start {
 export function startId(run: RunSpec): string | null {
   if (run.config.start.steps === 0) return null;
   const { decode: _, ...config } = startConfig(run.config);
-  return hashOf({ task: run.task, datasetSize: run.datasetSize, ...dataIdentity(run.dataVersion), config });
+  // a BC start never reads the value clips (added after starts existed): they leave its id as it was
+  const { valueMax: _max, valueMin: _min, ...model } = config.model;
+  return hashOf({
+    task: run.task,
+    datasetSize: run.datasetSize,
+    ...dataIdentity(run.dataVersion),
+    config: { ...config, model },
+  });
 }
 
 /** Options of {@link obtainStart}. */

@@ -37,6 +37,8 @@ Deno.test("a start's id depends on the seed, model, data and start budget, never
   assert.equal(with_("train.steps=50", "optim.lr=0.01", "decode.beta=4", "ilql.expectile=0.8"), base);
   // the layout only decides which trunks the start is copied into
   assert.equal(with_("model.layout=separate"), with_("model.layout=shared"));
+  // a BC start never reads the value clips
+  assert.equal(with_("model.valueMax=0", "model.valueMin=-6"), base);
   for (const change of ["start.steps=9", "start.lr=0.01", "model.width=16", "train.batchSize=4"]) {
     assert.notEqual(with_(change), base, change);
   }

@@ -72,6 +72,11 @@ Deno.test("a run's id changes with anything that changes the run, and only then"
     })[0]!,
   ];
   for (const c of changed) assert.notEqual(c.id, base.id);
+  // keys added after records existed: their neutral value keeps the old id, any other value changes it
+  const set = (...settings: string[]) =>
+    expandSuite(SUITE, { tasks: ["stitch"], algorithms: ["ilql"], seeds: [0], set: parseSettings(settings) })[0]!.id;
+  assert.equal(set("model.valueMax=none", "model.valueMin=none"), base.id);
+  assert.notEqual(set("model.valueMax=0"), base.id);
 });
 
 Deno.test("narrowing, --set and --sweep: the product of the sweeps, algorithm presets win", () => {

@@ -357,7 +357,9 @@ Deno.test("formatConfigHelp() lists every key with its type, default and doc", (
     for (const [key, field] of Object.entries(spec)) {
       const line = lines.find((l) => l.startsWith(`    --${name}.${key}=`));
       assert.ok(line !== undefined, `${name}.${key} is listed`);
-      assert.equal(line, `    --${name}.${key}=<${field.type}>  (default ${String(field.default)})  ${field.doc}`);
+      // an unset optional value is written as the command line takes it
+      const shown = field.default === null ? "none" : String(field.default);
+      assert.equal(line, `    --${name}.${key}=<${field.type}>  (default ${shown})  ${field.doc}`);
     }
   }
   assert.ok(lines.includes("    --model.layout=<separate|shared>  (default separate)  " + MODEL_SPEC.layout.doc));

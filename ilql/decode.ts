@@ -100,7 +100,7 @@ function readHeads(
     const out: tf.Tensor[] = [model.policyLogits(hidden.get(plan.policy)!)]; // [B, V]
     if (withValues) {
       const hT = hidden.get(plan.target)!;
-      out.push(tf.minimum(applyHead(model.heads.targetQ1, hT), applyHead(model.heads.targetQ2, hT))); // [B, V]
+      out.push(model.targetQ(hT)); // [B, V]
       out.push(applyHead(model.heads.v, hidden.get(plan.value)!)); // [B, 1]
     }
     return out;

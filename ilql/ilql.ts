@@ -178,7 +178,7 @@ function lossTerms(
     // min of the target Q heads at the rows `online` (gathered at `index` from h), read from the target trunk if any
     const targetQ = (online: tf.Tensor, index: tf.Tensor1D) => {
       const hT = targetHidden === null ? stopGradient(online) : tf.gather(targetHidden, index); // [N, D]
-      return tf.minimum(applyHead(model.heads.targetQ1, hT), applyHead(model.heads.targetQ2, hT)); // [N, V]
+      return model.targetQ(hT as tf.Tensor2D); // [N, V]
     };
     const qBar = stopGradient(tf.reshape(selectAt(targetQ(hA, bt.actionIndex), bt.actions), [B, K])); // [B, K]
     const vHere = tf.slice(v, [0, 0], [B, K]); // [B, K]

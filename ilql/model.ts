@@ -7,7 +7,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { bool, choice, type ConfigOf, int, num } from "./config.ts";
+import { bool, choice, type ConfigOf, int, num, optionalNum } from "./config.ts";
 import { linear, matMul } from "./ops.ts";
 import type { Prng } from "./prng.ts";
 import { checkShape, initWeights, type TransformerShape, type TrunkWeights, weightShapes } from "./transformer.ts";
@@ -26,6 +26,12 @@ export const MODEL_SPEC = {
   dropout: num("Dropout on embeddings, attention and residuals while training (GPT-2: 0.1)", 0.1, { min: 0, max: 0.9 }),
   tiedLmHead: bool("The policy LM head reuses the policy trunk's token embedding (GPT-2)", true),
   headHiddenMultiple: int("Hidden width of the V and Q head MLPs as a multiple of width (paper: 2)", 2, { min: 1 }),
+  valueMax: optionalNum(
+    "Upper clip of Q̄ (the min of the target Q heads) wherever it is read: V's target, the advantage, decoding and " +
+      "diagnostics; none = no clip [value_max]",
+    null,
+  ),
+  valueMin: optionalNum("Lower clip of Q̄, as valueMax; none = no clip [value_min]", null),
   returnConditioned: bool(
     "Decision Transformer: a Linear(1→width) embedding of the episode's return sits in front of the tokens",
     false,
@@ -176,6 +182,18 @@ export class IlqlModel {
   trunk(role: TrunkRole): TrunkWeights | null {
     const name = TRUNK_NAMES[this.config.layout][role];
     return name === null ? null : this.trunks[name]!;
+  }
+
+  /**
+   * Q̄ at rows of target-trunk features `[N, D]`: the min of the two target Q heads `[N, V]`, clipped to
+   * [`valueMin`, `valueMax`] as the reference clips its target Qs (a known bound on the return keeps bootstrapped
+   * values from drifting past it).
+   */
+  targetQ(hidden: tf.Tensor2D): tf.Tensor2D {
+    let q = tf.minimum(applyHead(this.heads.targetQ1, hidden), applyHead(this.heads.targetQ2, hidden)) as tf.Tensor2D;
+    if (this.config.valueMin !== null) q = tf.maximum(q, this.config.valueMin);
+    if (this.config.valueMax !== null) q = tf.minimum(q, this.config.valueMax);
+    return q;
   }
 
   /** Policy logits from policy-trunk hidden states: `[N, D]` → `[N, V]`. */

@@ -73,10 +73,7 @@ export function utteranceValues(
       selectAt(applyHead(model.heads.q1, h), chosen),
       selectAt(applyHead(model.heads.q2, h), chosen),
     );
-    const qBar = tf.minimum(
-      selectAt(applyHead(model.heads.targetQ1, hT), chosen),
-      selectAt(applyHead(model.heads.targetQ2, hT), chosen),
-    );
+    const qBar = selectAt(model.targetQ(hT as tf.Tensor2D), chosen);
     return tf.stack([qBar, q, tf.reshape(applyHead(model.heads.v, h), [-1])]); // [3, N]
   });
   const values = out.arraySync() as number[][];

@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { assertAllClose, testBackend } from "./_test_util.ts";
 import { defaultsOf } from "./config.ts";
@@ -53,4 +54,24 @@ Deno.test("utteranceLogProbs() equals scoring each item alone, across padding an
     assertAllClose(values.map((v) => v.qBar.length), expected.map((e) => e.tokens), { atol: 0 });
     model.dispose();
   }
+});
+
+Deno.test("valueMin/valueMax clip Q̄ (the min of the target Q heads) and nothing else", () => {
+  const config = { ...defaultsOf(MODEL_SPEC), width: 16, layers: 1, heads: 2, context: 16, dropout: 0 };
+  const free = new IlqlModel(config, tokenizer.vocabSize, new Prng(5));
+  const free_ = utteranceValues(free, tokenizer, ITEMS);
+  const all = free_.flatMap((v) => v.qBar).sort((a, b) => a - b);
+  // bounds inside the unclipped range, so both clips bind somewhere
+  const valueMin = all[1]!, valueMax = all.at(-2)!;
+  const clipped = new IlqlModel({ ...config, valueMin, valueMax }, tokenizer.vocabSize, new Prng(5));
+  const clipped_ = utteranceValues(clipped, tokenizer, ITEMS);
+  free_.forEach((f, i) => {
+    const c = clipped_[i]!;
+    assertAllClose(c.qBar, f.qBar.map((q) => Math.min(valueMax, Math.max(valueMin, q))), { atol: 1e-6, what: "Q̄" });
+    assertAllClose(c.q, f.q, { atol: 1e-6, what: "Q" });
+    assertAllClose(c.v, f.v, { atol: 1e-6, what: "V" });
+  });
+  assert.ok(all[0]! < valueMin && all.at(-1)! > valueMax);
+  free.dispose();
+  clipped.dispose();
 });
