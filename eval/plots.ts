@@ -136,7 +136,8 @@ export function chartSpecs(groups: readonly ResultGroup[], records: readonly Run
         },
       },
     });
-    const curves = gs.map((g) => ({ g, points: learningCurve(records.filter((r) => g.ids.includes(r.spec.id))) }))
+    const runsOf = (g: ResultGroup) => records.filter((r) => g.ids.includes(r.spec.id));
+    const curves = gs.map((g) => ({ g, points: learningCurve(runsOf(g)) }))
       .filter((c) => c.points.length > 0);
     if (curves.length > 0) {
       specs.push(curveChart(
@@ -147,7 +148,6 @@ export function chartSpecs(groups: readonly ResultGroup[], records: readonly Run
       ));
     }
     // the task's value diagnostics against training steps (the paper's Q-ranking figure), one figure each
-    const runsOf = (g: ResultGroup) => records.filter((r) => g.ids.includes(r.spec.id));
     const keys = [
       ...new Set(gs.flatMap((g) => runsOf(g).flatMap((r) => Object.keys(r.curve?.[0]?.diagnostics ?? {})))),
     ];

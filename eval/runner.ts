@@ -105,7 +105,7 @@ async function validationPoint(
   model: IlqlModel,
   step: number,
   decode: DecodeConfig,
-  data?: readonly Episode[],
+  diagnose?: Diagnostics,
 ): Promise<CurvePoint> {
   const task = TASKS[spec.task]!;
   const policy = scoredTextPolicy(model, task.tokenizer, decode, new Prng(spec.seed).fork(), {
@@ -114,11 +114,12 @@ async function validationPoint(
   const result = await task.evaluate(policy, spec.config.train.validationEpisodes, VALIDATION_SEED);
   const point: CurvePoint = { step, ...meanSe(result.returns), metrics: result.metrics };
   // the paper draws its Q-ranking against training steps: a subsample at each point, all pairs at the end
-  if (data && task.diagnose) {
-    point.diagnostics = task.diagnose(data, (items) => targetQValues(model, task.tokenizer, items), CURVE_PAIRS);
-  }
+  if (diagnose) point.diagnostics = diagnose(model, CURVE_PAIRS);
   return point;
 }
+
+/** A task's value diagnostics of a model on its training data, on `pairs` of each diagnostic's cases (all without). */
+type Diagnostics = (model: IlqlModel, pairs?: number) => Record<string, number>;
 /** Pairs each diagnostic scores at a curve point (the final evaluation scores all). */
 const CURVE_PAIRS = 1024;
 
@@ -150,15 +151,16 @@ export async function executeRun(spec: RunSpec, dir: string, options: ExecuteOpt
   // the curve is measured with the decoding of the run that trains; runs that reuse its training have none
   const curve: CurvePoint[] | null = kept ? null : [];
   const decode = evaluationDecode(spec.config, data);
-  const diagnosed = task.diagnose !== undefined && spec.config.ilql.qWeight > 0;
-  const validate = (model: IlqlModel, step: number, decoding = decode, withDiagnostics = false) =>
-    validationPoint(spec, model, step, decoding, withDiagnostics ? data : undefined);
+  // for value methods (learned Q heads) of tasks that have diagnostics
+  const diagnose: Diagnostics | undefined = task.diagnose && spec.config.ilql.qWeight > 0
+    ? (model, pairs) => task.diagnose!(data, (items) => targetQValues(model, task.tokenizer, items), pairs)
+    : undefined;
   const start = kept || startId(spec) === null ? null : await obtainStart(spec, data, {
     ...(options.onStartLog ? { onLog: options.onStartLog } : {}),
     ...(options.startsDir ? { dir: options.startsDir } : {}),
     // the start's curve, decoded as BC: from the policy head alone
     evaluate: async (model, step, points) => {
-      points.push(await validate(model, step, { ...decode, beta: 0 }));
+      points.push(await validationPoint(spec, model, step, { ...decode, beta: 0 }));
       options.onEval?.(points.at(-1)!, "start");
     },
   });
@@ -177,7 +179,7 @@ export async function executeRun(spec: RunSpec, dir: string, options: ExecuteOpt
       options.onLog?.(r);
     },
     evaluate: async (model, step) => {
-      const point = await validate(model, step, decode, diagnosed);
+      const point = await validationPoint(spec, model, step, decode, diagnose);
       curve?.push(point);
       options.onEval?.(point, "run");
     },
@@ -190,9 +192,7 @@ export async function executeRun(spec: RunSpec, dir: string, options: ExecuteOpt
     recentWindow: task.recentWindow === true,
   });
   const result = await task.evaluate(policy, spec.evalEpisodes, 0);
-  if (diagnosed) {
-    Object.assign(result.metrics, task.diagnose!(data, (items) => targetQValues(trained.model, task.tokenizer, items)));
-  }
+  if (diagnose) Object.assign(result.metrics, diagnose(trained.model));
   const evalSeconds = (performance.now() - evalStarted) / 1000;
   if (options.models) options.models.release(spec, { trained, history, trainSeconds });
   else trained.dispose();
