@@ -15,6 +15,7 @@ import { TASKS } from "../eval/registry.ts";
 import { groupLabel, groupResults, type ResultGroup } from "../eval/table.ts";
 import { readRecords, type RunRecord } from "../eval/store.ts";
 import { type RunSpec, SUITES, trainingKey } from "../eval/suite.ts";
+import { mergeOverrides, runConfig } from "../baselines/algorithm.ts";
 import { exactValues } from "../eval/exact_values.ts";
 import { datasetReturn } from "../ilql/data.ts";
 import { habitPlayer, lavaDataset, mixturePlayer } from "../tasks/wordle/data.ts";
@@ -40,7 +41,10 @@ const OUT = "results/paper";
 const PAGE = "results/wordle.md";
 // the `paper` suite's lava data size, so the exact values are those of the data its runs train on
 const LAVA_ANALYSIS_ITERATIONS = 5000;
-const LAVA_ANALYSIS_EXPECTILES = [0.5, 0.7, 0.9, 0.99];
+// behaviour values (single-step's 0.5), two in between, and ILQL's own on the lava data
+const LAVA_ANALYSIS_EXPECTILES = [...new Set([0.5, 0.7, 0.9, 0.99, ilqlExpectile("wordle-lava")])].sort((x, y) =>
+  x - y
+);
 
 /** LMRL-Gym's Wordle row (normalized scores) and the registered algorithm (greedy row) it corresponds to. */
 const LMRL_GYM: Array<[string, number, string]> = [
@@ -206,7 +210,8 @@ function page(
     } steps (lr ${budget.config.start?.lr}), then ${
       Number(budget.config.train?.steps).toLocaleString("en")
     } fine-tuning steps (lr ${budget.config.optim?.lr}, batch 32) with a validation`,
-    "curve every 1,000 steps on 256 games of their own seed; the task's model (width 64, 2 layers, shared layout). Final",
+    "curve every 1,000 steps on 256 games of their own seed; the task's model (width 64, 2 layers, shared layout,",
+    "unless a dataset's section names other settings). Final",
     `evaluation: ${
       budget.evalEpisodes.toLocaleString("en")
     } games of the 200-word evaluation vocabulary (hidden words drawn with seed 0), the`,
@@ -253,6 +258,10 @@ function page(
         } ${f(g.stepsPerSecond, 1)} |`;
       }),
     );
+    const settings = algorithmSettings(task);
+    if (settings.length > 0) {
+      lines.push("", `Settings of this dataset's runs besides the above: ${settings.join("; ")}.`);
+    }
     if (DATASET_NOTES[task] !== undefined) lines.push("", DATASET_NOTES[task]!);
     if (lava && lavaValues.length > 0) lines.push("", ...lavaValueLines(lavaValues));
     const row = (label: string) => rows.find((g) => groupLabel(g) === label);
@@ -306,6 +315,27 @@ function page(
   return lines.join("\n") + "\n";
 }
 
+/**
+ * The suite's own settings of some algorithms on one task, beyond the page's common ones (value methods' β), as
+ * "algorithms: `section.key=value`, …", algorithms with equal settings together.
+ */
+function algorithmSettings(task: string): string[] {
+  const groups = new Map<string, string[]>();
+  for (const [algorithm, overrides] of Object.entries(SUITES.paper!.tasks[task]?.algorithmConfig ?? {})) {
+    const settings = Object.entries(overrides).flatMap(([section, values]) =>
+      Object.entries(values).map(([key, value]) => `${section}.${key}=${value}`)
+    ).filter((s) => !s.startsWith("decode.beta=")).map((s) => `\`${s}\``).join(", ");
+    if (settings !== "") groups.set(settings, [...groups.get(settings) ?? [], algorithm]);
+  }
+  return [...groups].map(([settings, algorithms]) => `${algorithms.join(", ")}: ${settings}`);
+}
+
+/** ILQL's expectile on one task of the suite (its task config over the algorithm's default). */
+function ilqlExpectile(task: string): number {
+  const suiteTask = SUITES.paper!.tasks[task]!;
+  return runConfig(mergeOverrides(suiteTask.config, suiteTask.algorithmConfig?.ilql ?? {})).ilql.expectile;
+}
+
 /** The lava data's exact values: why the task's data is made on the reference's 2,315 answers. */
 function lavaValueLines(lavaValues: readonly LavaValues[]): string[] {
   return [
@@ -327,13 +357,14 @@ function lavaValueLines(lavaValues: readonly LavaValues[]): string[] {
     ),
     "",
     ...lavaValues.map((v) => {
-      const at = (tau: number) => v.byExpectile.find((x) => x.tau === tau)!;
+      const tau = ilqlExpectile("wordle-lava");
+      const at = (t: number) => v.byExpectile.find((x) => x.tau === t)!;
       const order = (tau: number) =>
         `${at(tau).expert > at(tau).mixture ? "above" : "below"} the mixture's (${f(at(tau).expert)} vs ${
           f(at(tau).mixture)
         })`;
       return `- ${v.vocabulary}: the expert's opening is worth ${order(0.5)} under behaviour values (τ 0.5, ` +
-        `single-step's target) and ${order(0.9)} under ILQL's τ 0.9.`;
+        `single-step's target) and ${order(tau)} under ILQL's τ ${tau}.`;
     }),
     "",
     "The paper's figure needs the second vocabulary's pattern (below, then above), so the task's data is made on it.",

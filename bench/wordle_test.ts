@@ -65,6 +65,13 @@ Deno.test("results:wordle --no-run writes the page from the records: every seed,
       await writePage("wordle"),
       /ILQL against: bc \(decode.method="greedy"\) [+-][\d.]+ \(one seed, no interval\)/,
     );
+    // the paper suite's own settings of the lava data's value methods, and ILQL's expectile read from them
+    assert.match(
+      page,
+      /Settings of this dataset's runs besides the above: ilql: `model\.layout=separate`, `model\.valueMax=0`, `ilql\.expectile=0\.99`; single-step, mc-returns, cql: `model\.layout=separate`, `model\.valueMax=0`\./,
+    );
+    assert.match(page, /under ILQL's τ 0\.99\./);
+    assert.doesNotMatch(page.slice(0, page.indexOf("## wordle-lava")), /Settings of this dataset's runs/);
     // what exact values make of the lava data, on both vocabularies, at each expectile
     for (const vocabulary of ["200 evaluation words", "2,315 official answers"]) {
       assert.match(
