@@ -93,6 +93,8 @@ export interface UtteranceLogProb {
   logProb: number;
   /** Number of those tokens. */
   tokens: number;
+  /** log π of each of those tokens, in order. */
+  tokenLogProbs: number[];
 }
 
 /**
@@ -122,9 +124,8 @@ export function utteranceLogProbs(
     logp.dispose();
     let offset = 0;
     for (const count of counts) {
-      let sum = 0;
-      for (let j = 0; j < count; j++) sum += values[offset + j]!;
-      out.push({ logProb: sum, tokens: count });
+      const tokenLogProbs = Array.from(values.subarray(offset, offset + count));
+      out.push({ logProb: tokenLogProbs.reduce((sum, x) => sum + x, 0), tokens: count, tokenLogProbs });
       offset += count;
     }
   }

@@ -30,9 +30,9 @@ function oneByOne(model: IlqlModel) {
       const h = forward(model.trunk("policy")!, model.shape, tf.tensor2d(tokens, [1, tokens.length], "int32")).hidden;
       return tf.logSoftmax(model.policyLogits(h)).arraySync() as number[][];
     });
-    let sum = 0;
-    for (let p = prefix.length - 1; p < tokens.length - 1; p++) sum += logp[p]![tokens[p + 1]!]!;
-    return { logProb: sum, tokens: tokens.length - prefix.length };
+    const perToken: number[] = [];
+    for (let p = prefix.length - 1; p < tokens.length - 1; p++) perToken.push(logp[p]![tokens[p + 1]!]!);
+    return { logProb: perToken.reduce((a, b) => a + b, 0), tokens: tokens.length - prefix.length, perToken };
   });
 }
 
@@ -48,6 +48,10 @@ Deno.test("utteranceLogProbs() equals scoring each item alone, across padding an
       const got = utteranceLogProbs(model, tokenizer, ITEMS, batchSize);
       assertAllClose(got.map((g) => g.logProb), expected.map((e) => e.logProb), { atol: 1e-4, what: `${layout}` });
       assertAllClose(got.map((g) => g.tokens), expected.map((e) => e.tokens), { atol: 0 });
+      assertAllClose(got.flatMap((g) => g.tokenLogProbs), expected.flatMap((e) => e.perToken), {
+        atol: 1e-4,
+        what: `${layout} per token`,
+      });
     }
     // the value diagnostics read the same batch layout: one value per action token
     const values = utteranceValues(model, tokenizer, ITEMS);
