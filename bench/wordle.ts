@@ -238,18 +238,21 @@ function page(
         lava ? "iterations" : "games"
       }, average return ${f(rows[0]!.anchors.datasetAverage)}.`,
       "",
-      `| algorithm | return per seed (± s.e.) | mean [95 % CI] over seeds | normalized | win rate | invalid |${
+      `| algorithm | seeds | return per seed (± s.e.) | mean [95 % CI] over seeds | normalized | win rate | invalid |${
         lava ? " Q̄ rank opening: tokens | word | Q̄ rank branch: tokens | word |" : ""
       } steps/s |`,
-      `|---|---|---|---:|---:|---:|${lava ? "---:|---:|---:|---:|" : ""}---:|`,
+      `|---|---|---|---|---:|---:|---:|${lava ? "---:|---:|---:|---:|" : ""}---:|`,
       ...rows.map((g) => {
-        const runs = records.filter((r) => g.ids.includes(r.spec.id));
+        // every per-seed list in the order of the seeds column
+        const runs = records.filter((r) => g.ids.includes(r.spec.id)).sort((a, b) => a.spec.seed - b.spec.seed);
         const perSeed = runs.map((r) => `${f(r.eval.mean)} ± ${f(r.eval.se)}`).join("; ");
         const rank = (key: string) =>
           g.metrics[key] === undefined ? "–" : runs.map((r) => f(r.eval.metrics[key], 2)).join("; ");
-        return `| ${groupLabel(g)} | ${perSeed} | ${f(g.summary.mean)} [${f(g.summary.low)}, ${f(g.summary.high)}] | ${
-          f(g.normalized ?? NaN, 1)
-        } | ${f(100 * (g.metrics.win_rate ?? NaN), 1)} % | ${f(100 * (g.metrics.invalid_rate ?? NaN), 1)} % |${
+        return `| ${groupLabel(g)} | ${runs.map((r) => r.spec.seed).join("; ")} | ${perSeed} | ${f(g.summary.mean)} [${
+          f(g.summary.low)
+        }, ${f(g.summary.high)}] | ${f(g.normalized ?? NaN, 1)} | ${f(100 * (g.metrics.win_rate ?? NaN), 1)} % | ${
+          f(100 * (g.metrics.invalid_rate ?? NaN), 1)
+        } % |${
           lava
             ? ` ${rank("qrank_opening")} | ${rank("qrank_opening_word")} | ${rank("qrank_branch")} | ${
               rank("qrank_branch_word")

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { testBackend } from "../ilql/_test_util.ts";
 import { executeRun } from "../eval/runner.ts";
 import { expandSuite, type Suite } from "../eval/suite.ts";
+import { fixed } from "./results.ts";
 
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
 const SCRIPT = new URL("./wordle.ts", import.meta.url).pathname;
@@ -45,13 +46,18 @@ Deno.test("results:wordle --no-run writes the page from the records: every seed,
     for (const row of ['bc (decode.method="greedy")', 'bc (decode.method="sample")', "ilql"]) {
       assert.match(
         page,
-        new RegExp(`\\| ${row.replace(/[().]/g, "\\$&")} \\| -?[\\d.]+ ± [\\d.]+; -?[\\d.]+ ± [\\d.]+ \\|`),
+        new RegExp(`\\| ${row.replace(/[().]/g, "\\$&")} \\| 0; 1 \\| -?[\\d.]+ ± [\\d.]+; -?[\\d.]+ ± [\\d.]+ \\|`),
       );
     }
     assert.match(
       page,
       /ILQL against: bc \(decode.method="greedy"\) [+-][\d.]+ \(intervals (apart|overlap)\); bc \(decode/,
     );
+    // per-seed values in the order of the seeds column, whatever order the records are read in
+    const perSeed = specs.filter((s) => s.task === "wordle" && s.algorithm === "ilql").sort((a, b) => a.seed - b.seed)
+      .map((s) => JSON.parse(Deno.readTextFileSync(`${dir}/results/records/${s.id}.json`)).eval)
+      .map((e) => `${fixed(e.mean)} ± ${fixed(e.se)}`).join("; ");
+    assert.ok(page.includes(`| ilql | 0; 1 | ${perSeed} |`), perSeed);
     // lava: the Q-ranking of ILQL per seed, none for BC
     assert.match(page, /\| ilql \| [^\n]*\|( [\d.]+; [\d.]+ \|){4} [\d.]+ \|\n/);
     assert.match(page, /\| bc \| [^\n]*\| – \| – \| – \| – \| [\d.]+ \|\n/);
