@@ -10,6 +10,8 @@ import { initBackend } from "../ilql/backend.ts";
 import { BACKEND_FLAGS, BACKEND_HELP, backendOptions, parseCommandLine, runMain, UsageError } from "../ilql/cli.ts";
 import { loadCheckpoint } from "../ilql/checkpoint.ts";
 import { type Segment, validateEpisode } from "../ilql/episode.ts";
+import type { IlqlModel } from "../ilql/model.ts";
+import type { Tokenizer } from "../ilql/tokenizer.ts";
 import { utteranceLogProbs, utteranceValues } from "../ilql/values.ts";
 
 const HELP = `deno task values CHECKPOINT UTTERANCE… [--history JSON] [--beta B] [--backend …]
@@ -92,8 +94,8 @@ async function main() {
 
 /** Values and log-probabilities of each utterance after `history`. */
 export function utteranceRows(
-  model: Parameters<typeof utteranceValues>[0],
-  tokenizer: Parameters<typeof utteranceValues>[1],
+  model: IlqlModel,
+  tokenizer: Tokenizer,
   history: readonly Segment[],
   utterances: readonly string[],
 ): UtteranceRow[] {

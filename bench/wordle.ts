@@ -341,6 +341,7 @@ function ilqlExpectile(task: string): number {
 
 /** The lava data's exact values: why the task's data is made on the reference's 2,315 answers. */
 function lavaValueLines(lavaValues: readonly LavaValues[]): string[] {
+  const ilqlTau = ilqlExpectile("wordle-lava");
   return [
     `What the data allows: exact (memorised) values of ${
       lavaValues[0]!.iterations.toLocaleString("en")
@@ -360,14 +361,13 @@ function lavaValueLines(lavaValues: readonly LavaValues[]): string[] {
     ),
     "",
     ...lavaValues.map((v) => {
-      const tau = ilqlExpectile("wordle-lava");
-      const at = (t: number) => v.byExpectile.find((x) => x.tau === t)!;
+      const at = (tau: number) => v.byExpectile.find((x) => x.tau === tau)!;
       const order = (tau: number) =>
         `${at(tau).expert > at(tau).mixture ? "above" : "below"} the mixture's (${f(at(tau).expert)} vs ${
           f(at(tau).mixture)
         })`;
       return `- ${v.vocabulary}: the expert's opening is worth ${order(0.5)} under behaviour values (τ 0.5, ` +
-        `single-step's target) and ${order(tau)} under ILQL's τ ${tau}.`;
+        `single-step's target) and ${order(ilqlTau)} under ILQL's τ ${ilqlTau}.`;
     }),
     "",
     "The paper's figure needs the second vocabulary's pattern (below, then above), so the task's data is made on it.",
