@@ -13,7 +13,7 @@ import { writeFileAtomic } from "../ilql/safetensors.ts";
 import { list, runSuite } from "../eval/bench.ts";
 import { TASKS } from "../eval/registry.ts";
 import { groupLabel, groupResults, type ResultGroup } from "../eval/table.ts";
-import { readRecords, type RunRecord } from "../eval/store.ts";
+import { machinesOf, readRecords, type RunRecord } from "../eval/store.ts";
 import { type RunSpec, SUITES, trainingKey } from "../eval/suite.ts";
 import { mergeOverrides, runConfig } from "../baselines/algorithm.ts";
 import { exactValues } from "../eval/exact_values.ts";
@@ -385,7 +385,7 @@ function computeLines(records: readonly RunRecord[]): string[] {
     `alone they take less): ${starts.size} shared starts ${f(total(starts.values()) / 3600, 1)} h, ${trainings.size} ` +
     `fine-tunings ${f(total(trainings.values()) / 3600, 1)} h, ${records.length} final evaluations ${
       f(total(records.map((r) => r.eval.seconds)) / 60, 1)
-    } min. Backend: ${backends.join("; ")}.`,
+    } min. Backend: ${backends.join("; ")}. CPU (steps/s compare only on one): ${machinesOf(records)}.`,
   ];
 }
 

@@ -7,7 +7,7 @@ import { createRequire } from "node:module";
 import { parseCommandLine, runMain, UsageError } from "../ilql/cli.ts";
 import { writeFileAtomic } from "../ilql/safetensors.ts";
 import { type ChartSpec, chartSpecs, renderPng } from "./plots.ts";
-import { CorruptRecordError, type RunRecord, scanRecords } from "./store.ts";
+import { CorruptRecordError, machinesOf, type RunRecord, scanRecords } from "./store.ts";
 import { csvTable, type Grid, groupResults, headlineGrids, markdownTable, type ResultGroup } from "./table.ts";
 
 function provenance(
@@ -21,7 +21,7 @@ function provenance(
   const wall = records.reduce((s, r) => s + r.provenance.wallSeconds, 0);
   const families = new Set(groups.map((g) => JSON.stringify([g.task, g.algorithm, g.sweep])));
   const mixed = groups.length - families.size;
-  return `${records.length} runs (commit ${commits.join(", ")}; ${backends.join("; ")}; ${
+  return `${records.length} runs (commit ${commits.join(", ")}; ${backends.join("; ")}; CPU ${machinesOf(records)}; ${
     (wall / 60).toFixed(1)
   } run-minutes in all) in ${groups.length} rows; every row holds the seeds of one resolved config${
     mixed > 0

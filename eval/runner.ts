@@ -4,6 +4,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { cpus } from "node:os";
 import process from "node:process";
 import { backendInfo } from "../ilql/backend.ts";
 import { datasetReturn } from "../ilql/data.ts";
@@ -215,6 +216,7 @@ export async function executeRun(spec: RunSpec, dir: string, options: ExecuteOpt
       tfjs: tf.version_core,
       backend: backend?.summary ?? "unknown",
       ...(backend ? { numerics: { pinned: backend.pinned, blas: backend.blas, threads: backend.threads } } : {}),
+      machine: { cpu: cpus()[0]?.model.trim() || "unknown", cores: cpus().length },
       trainSeconds,
       wallSeconds: (performance.now() - started) / 1000,
       peakRssMiB: process.resourceUsage().maxRSS / 1024,

@@ -43,6 +43,11 @@ export interface RunRecord {
       blas: { path: string; core: string; config: string; threads: number } | null;
       threads: number;
     };
+    /**
+     * The CPU the run trained on and the cores the machine offered (absent in records made before it was recorded):
+     * the steps/s of two records compare only on one CPU.
+     */
+    machine?: { cpu: string; cores: number };
     trainSeconds: number;
     wallSeconds: number;
     peakRssMiB: number;
@@ -58,6 +63,17 @@ export interface CurvePoint {
   metrics: Record<string, number>;
   /** The task's value diagnostics at this step (e.g. Wordle's Q-ranking), on a subsample of its pairs. */
   diagnostics?: Record<string, number>;
+}
+
+/** The CPUs records trained on, with their counts ("AMD EPYC, 2 cores: 3 runs; not recorded: 45 runs"). */
+export function machinesOf(records: readonly RunRecord[]): string {
+  const counts = new Map<string, number>();
+  for (const r of records) {
+    const m = r.provenance.machine;
+    const key = m ? `${m.cpu}, ${m.cores} cores` : "not recorded";
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts].map(([cpu, n]) => `${cpu}: ${n} run${n === 1 ? "" : "s"}`).join("; ");
 }
 
 /** Path of a run's record. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { gitCommit } from "./store.ts";
+import { gitCommit, machinesOf, type RunRecord } from "./store.ts";
 
 Deno.test("gitCommit() reads a clone's and a worktree's checked-out commit without git, and says unknown elsewhere", () => {
   const root = Deno.makeTempDirSync();
@@ -24,4 +24,13 @@ Deno.test("gitCommit() reads a clone's and a worktree's checked-out commit witho
   } finally {
     Deno.removeSync(root, { recursive: true });
   }
+});
+
+Deno.test("machinesOf() counts records per CPU and names records made before the CPU was recorded", () => {
+  const rec = (machine?: { cpu: string; cores: number }) => ({ provenance: { machine } }) as unknown as RunRecord;
+  const epyc = { cpu: "AMD EPYC", cores: 2 };
+  assert.equal(
+    machinesOf([rec(epyc), rec(), rec(epyc), rec({ cpu: "Intel Xeon", cores: 8 })]),
+    "AMD EPYC, 2 cores: 2 runs; not recorded: 1 run; Intel Xeon, 8 cores: 1 run",
+  );
 });

@@ -69,6 +69,10 @@ Deno.test("bench runs the smoke suite, writes records and tables, and a rerun sk
   assert.equal(Object.keys(reference.runs).length, N);
   assert.equal(reference.csv.length, 1 + Object.keys(ALGORITHMS).length); // header + one row per algorithm
   assert.match(Deno.readTextFileSync(`${referenceDir}/table.md`), /\| stitch \| bc \|/);
+  // every record names the CPU it trained on, so steps/s are compared only on one
+  for (const r of readRecords(referenceDir)) {
+    assert.ok(r.provenance.machine!.cpu.length > 0 && r.provenance.machine!.cores >= 1, JSON.stringify(r.provenance));
+  }
   const stamp = (name: string) => Deno.statSync(`${referenceDir}/records/${name}`).mtime!.getTime();
   const names = [...Deno.readDirSync(`${referenceDir}/records`)].map((e) => e.name);
   const before = names.map(stamp);
