@@ -148,6 +148,9 @@ export function evenlySpaced<T>(items: readonly T[], count?: number): readonly T
   return Array.from({ length: count }, (_, i) => items[Math.floor(i * items.length / count)]!);
 }
 
+/** Opening pairs the habit diagnostic scores at the end of a run. */
+const HABIT_PAIRS = 4096;
+
 /** The registered tasks, by name. */
 export const TASKS: Record<string, TaskDefinition> = {
   stitch: {
@@ -173,11 +176,29 @@ export const TASKS: Record<string, TaskDefinition> = {
     "Wordle on the paper's 200-word vocabulary, mixed-skill data (50 % random word, 50 % consistent word)",
     (source, size, prng) => mixedDataset(source, size ?? 10_000, prng),
   ),
-  "wordle-habit": wordleTask(
-    "Wordle with systematic mistakes: 60 % of games by a player who always opens with the least informative word " +
-      "and reads only green letters, 40 % by a consistent-word player",
-    (source, size, prng) => habitDataset(source, size ?? 50_000, prng),
-  ),
+  "wordle-habit": {
+    ...wordleTask(
+      "Wordle with systematic mistakes: 60 % of games by a player who always opens with the least informative word " +
+        "and reads only green letters, 40 % by a consistent-word player",
+      (source, size, prng) => habitDataset(source, size ?? 50_000, prng),
+    ),
+    diagnose: (data, score, pairs) => {
+      // the habit is decided at the opening: do the values rank the consistent players' openers above the habit's?
+      // The habit data has only ~200 distinct openers, so a few thousand pairs cover them all.
+      const pairsOf = openingPairs(data as WordleEpisode[], "consistent", "habit");
+      const opening = rankingAccuracy(evenlySpaced(pairsOf, pairs ?? HABIT_PAIRS), score);
+      return {
+        qrank_opening: opening.mean,
+        qrank_opening_word: opening.byPosition[0]!,
+        // at the first letter greedy value-guided decoding weighs Q̄ − V against BC's 60 % share of the habit's letter
+        qrank_opening_letter: opening.byPosition[5]!,
+        qbar_opening_consistent: opening.expertValue,
+        qbar_opening_habit: opening.otherValue,
+        qbar_letter_consistent: opening.expertFirstValue,
+        qbar_letter_habit: opening.otherFirstValue,
+      };
+    },
+  },
   "wordle-lava": {
     ...wordleTask(
       "Wordle, the paper's section-5 data on the official 2,315 answers: expert games whose state after two guesses " +

@@ -39,3 +39,27 @@ Deno.test("evenlySpaced() keeps at most the count, spread over the whole list, i
   assert.equal(evenlySpaced(items, 20), items);
   assert.equal(evenlySpaced(items), items);
 });
+
+Deno.test("wordle-habit's diagnostic ranks the consistent players' openers against the habit's, letter and word", () => {
+  const task = TASKS["wordle-habit"]!;
+  const data = task.dataset(200, 0) as WordleEpisode[];
+  const habitOpener = data.find((e) => e.meta.kind === "habit")!.segments[0]!.text;
+  // a scorer that values the habit's opener at −2 on every token and any other guess at −1
+  const scored: string[] = [];
+  const metrics = task.diagnose!(data, (items) =>
+    items.map(({ history, utterance }) => {
+      assert.equal(history.length, 0, "openings are scored at the empty history");
+      scored.push(utterance);
+      return Array(6).fill(utterance === habitOpener ? -2 : -1);
+    }), 8);
+  assert.equal(scored.length, 16, "pairs caps the cases scored");
+  assert.deepEqual(metrics, {
+    qrank_opening: 1,
+    qrank_opening_word: 1,
+    qrank_opening_letter: 1,
+    qbar_opening_consistent: -1,
+    qbar_opening_habit: -2,
+    qbar_letter_consistent: -1,
+    qbar_letter_habit: -2,
+  });
+});

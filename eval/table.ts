@@ -114,8 +114,9 @@ export function groupResults(records: readonly RunRecord[]): ResultGroup[] {
     const { floor, ceiling } = first.anchors;
     const datasetAverage = first.datasetReturn;
     const metrics: Record<string, number> = {};
+    // a metric averages over seeds only where every seed has it (a diagnostic added later is absent from older runs)
     for (const name of Object.keys(first.eval.metrics)) {
-      metrics[name] = meanSe(rs.map((r) => r.eval.metrics[name]!)).mean;
+      if (rs.every((r) => name in r.eval.metrics)) metrics[name] = meanSe(rs.map((r) => r.eval.metrics[name]!)).mean;
     }
     return {
       task: first.spec.task,

@@ -59,6 +59,11 @@ Deno.test("groupResults(): mean, IQM, interval, normalized score and metrics mat
   assert.equal(ilql!.metrics.optimal_rate, 0.4375);
   assert.equal(ilql!.episodesPerRun, 4);
   assert.equal(ilql!.stepsPerSecond, 5);
+  // a metric one seed lacks (a diagnostic added after it ran) is left out rather than averaged into NaN
+  const later = record("ilql", 4, [0], 1);
+  later.eval.metrics.qrank_opening = 0.9;
+  const [mixed] = groupResults([later, record("ilql", 5, [0], 1)]);
+  assert.deepEqual(mixed!.metrics, { optimal_rate: 1 });
 });
 
 Deno.test("markdownTable() bolds the best of each column; csvTable() quotes and lists every group", () => {

@@ -9,7 +9,7 @@
  * @module
  */
 import type { Segment } from "../../ilql/episode.ts";
-import type { WordleEpisode } from "./data.ts";
+import type { WordleEpisode, WordleMeta } from "./data.ts";
 
 /** A state with the expert action and a worse one. */
 export interface RankingPair {
@@ -48,12 +48,20 @@ export function branchPairs(episodes: readonly WordleEpisode[]): RankingPair[] {
   return pairs;
 }
 
-/** Opening pairs: the expert's first guess against the first guess of each suboptimal game. */
-export function openingPairs(episodes: readonly WordleEpisode[]): RankingPair[] {
-  const firsts = (kind: string) =>
+/**
+ * Opening pairs: the first guess of each `worse` game (the lava data's suboptimal mixture by default) against the
+ * first guess of a `better` game (its expert), taken in turn.
+ */
+export function openingPairs(
+  episodes: readonly WordleEpisode[],
+  better: WordleMeta["kind"] = "expert",
+  worse: WordleMeta["kind"] = "suboptimal",
+): RankingPair[] {
+  const firsts = (kind: WordleMeta["kind"]) =>
     episodes.filter((e) => e.meta.kind === kind).map((e) => e.segments.find((s) => s.kind === "action")!.text);
-  const expert = firsts("expert");
-  return firsts("suboptimal").map((other, i) => ({ history: [], expert: expert[i % expert.length]!, other }));
+  const expert = firsts(better);
+  if (expert.length === 0) return [];
+  return firsts(worse).map((other, i) => ({ history: [], expert: expert[i % expert.length]!, other }));
 }
 
 /** Q-ranking accuracy per action-token position (index 0 = position −1 = `</a>`) and its mean. */
@@ -64,6 +72,9 @@ export interface RankingAccuracy {
   /** Mean value of the expert's and of the other guesses at their last token (the value of the whole guess). */
   expertValue: number;
   otherValue: number;
+  /** The same at their first token: at a shared state, what decoding weighs when it picks the guess's first letter. */
+  expertFirstValue: number;
+  otherFirstValue: number;
 }
 
 /** Fraction of pairs where the expert token's value exceeds the other's, at each position counted from the end. */
@@ -81,12 +92,15 @@ export function rankingAccuracy(pairs: readonly RankingPair[], score: UtteranceS
     for (let j = 0; j < positions; j++) if (e[e.length - 1 - j]! > o[o.length - 1 - j]!) correct[j]!++;
   });
   const byPosition = correct.map((c) => c / pairs.length);
-  const lastMean = (offset: number) => pairs.reduce((s, _, i) => s + values[2 * i + offset]!.at(-1)!, 0) / pairs.length;
+  const meanAt = (offset: number, position: number) =>
+    pairs.reduce((s, _, i) => s + values[2 * i + offset]!.at(position)!, 0) / pairs.length;
   return {
     byPosition,
     mean: byPosition.reduce((s, x) => s + x, 0) / positions,
     pairs: pairs.length,
-    expertValue: lastMean(0),
-    otherValue: lastMean(1),
+    expertValue: meanAt(0, -1),
+    otherValue: meanAt(1, -1),
+    expertFirstValue: meanAt(0, -positions),
+    otherFirstValue: meanAt(1, -positions),
   };
 }

@@ -74,6 +74,16 @@ Deno.test("openingPairs() pairs the expert's first guess with each suboptimal ga
     { history: [], expert: "crane", other: "caulk" }, // experts are reused in turn
   ]);
   assert.deepEqual(openingPairs([EXPERT, SHORT]), []);
+  // other kinds (the habit data's): each habit game's opener against a consistent player's, taken in turn
+  const habit = (first: string) => game([first, "caulk"], "caulk", { kind: "habit" });
+  const consistent = (first: string) => game([first, "caulk"], "caulk", { kind: "consistent" });
+  const habitData = [habit("puppy"), consistent("crane"), habit("puppy"), consistent("slate"), habit("puppy")];
+  assert.deepEqual(openingPairs(habitData, "consistent", "habit").map((p) => `${p.expert}>${p.other}`), [
+    "crane>puppy",
+    "slate>puppy",
+    "crane>puppy",
+  ]);
+  assert.deepEqual(openingPairs(habitData.filter((e) => e.meta.kind === "habit"), "consistent", "habit"), []);
 });
 
 /** A scorer giving every action token of an utterance the same value. */
@@ -87,10 +97,26 @@ Deno.test("rankingAccuracy() is 1 when the expert always scores higher, 0 when n
   ];
   const distinct = uniform((u) => new Set(u).size);
   // the mean values at the last token: experts crane 5, slate 5; others zzzzz 1, sassy 3
-  const all = { byPosition: Array(6).fill(1), mean: 1, pairs: 2, expertValue: 5, otherValue: 2 };
+  const all = {
+    byPosition: Array(6).fill(1),
+    mean: 1,
+    pairs: 2,
+    expertValue: 5,
+    otherValue: 2,
+    expertFirstValue: 5,
+    otherFirstValue: 2,
+  };
   assert.deepEqual(rankingAccuracy(pairs, distinct), all);
   const fewer = uniform((u) => -new Set(u).size);
-  const none = { byPosition: Array(6).fill(0), mean: 0, pairs: 2, expertValue: -5, otherValue: -2 };
+  const none = {
+    byPosition: Array(6).fill(0),
+    mean: 0,
+    pairs: 2,
+    expertValue: -5,
+    otherValue: -2,
+    expertFirstValue: -5,
+    otherFirstValue: -2,
+  };
   assert.deepEqual(rankingAccuracy(pairs, fewer), none);
   const tie = uniform(() => 0.5);
   assert.deepEqual(rankingAccuracy(pairs, tie).byPosition, Array(6).fill(0), "a tie is not a correct ranking");
@@ -114,10 +140,29 @@ Deno.test("rankingAccuracy() gives a hand-computed fraction: distinct letters ov
   ];
   const r = rankingAccuracy(pairs, uniform((u) => new Set(u).size));
   // mean values: experts (5 + 3 + 5 + 3) / 4, others (1 + 3 + 4 + 5) / 4
-  assert.deepEqual(r, { byPosition: Array(6).fill(0.5), mean: 0.5, pairs: 4, expertValue: 4, otherValue: 3.25 });
+  assert.deepEqual(r, {
+    byPosition: Array(6).fill(0.5),
+    mean: 0.5,
+    pairs: 4,
+    expertValue: 4,
+    otherValue: 3.25,
+    expertFirstValue: 4,
+    otherFirstValue: 3.25,
+  });
   // 3 of 4 when the scorer prefers crane, pious and sassy
   const favourites = new Set(["crane", "pious", "sassy"]);
   assert.equal(rankingAccuracy(pairs, uniform((u) => (favourites.has(u) ? 1 : 0))).mean, 0.75);
+});
+
+Deno.test("rankingAccuracy() reports the mean values at the first token and at the last", () => {
+  const pairs: RankingPair[] = [
+    { history: [], expert: "crane", other: "puppy" },
+    { history: [], expert: "slate", other: "puppy" },
+  ];
+  // values rise along the guess for the expert ([1..6]), fall for the other ([-1..-6])
+  const ramps: UtteranceScorer = (items) => items.map((_, i) => [1, 2, 3, 4, 5, 6].map((v) => (i % 2 === 0 ? v : -v)));
+  const r = rankingAccuracy(pairs, ramps);
+  assert.deepEqual([r.expertFirstValue, r.otherFirstValue, r.expertValue, r.otherValue], [1, -1, 6, -6]);
 });
 
 Deno.test("rankingAccuracy() counts positions from the end: index 0 is </a>, index 5 the first letter", () => {
