@@ -59,6 +59,8 @@ Options:
   --set KEY=VALUE     a config override for every run, e.g. --set ilql.expectile=0.8 (repeatable; the algorithm's
                       own settings, e.g. BC's zero value-loss weights, still win)
   --sweep KEY=LIST    runs every value, e.g. --sweep decode.beta=1,4,8,16 (repeatable: the product of all sweeps)
+  --dataset-size N    every run's dataset size instead of the suite's (games; lava: iterations); part of each
+                      run's and start's identity
   --out DIR           results directory (default results/<suite>)
   --shard I/N         run share I of N (0-based); default from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT or
                       JOB_COMPLETION_INDEX/ILQL_SHARD_COUNT. Shards may write to one directory at once.
@@ -97,6 +99,13 @@ export function seedList(raw: string | undefined): number[] | undefined {
   });
 }
 
+/** The `--dataset-size` flag's value: a positive integer. */
+export function datasetSizeFlag(raw: string): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--dataset-size must be a positive integer, got '${raw}'`);
+  return n;
+}
+
 async function main() {
   const parsed = parseCommandLine(Deno.args, {
     suite: { type: "string", default: "quick" },
@@ -105,6 +114,7 @@ async function main() {
     seeds: { type: "string" },
     set: { type: "string", multiple: true, default: [] },
     sweep: { type: "string", multiple: true, default: [] },
+    "dataset-size": { type: "string" },
     out: { type: "string" },
     shard: { type: "string" },
     "dry-run": { type: "boolean", default: false },
@@ -133,6 +143,7 @@ async function main() {
       ...(seeds ? { seeds } : {}),
       set: parseSettings(values.set),
       ...(values.sweep.length > 0 ? { sweeps: values.sweep.map(parseSweep) } : {}),
+      ...(values["dataset-size"] !== undefined ? { datasetSize: datasetSizeFlag(values["dataset-size"]) } : {}),
     });
   } catch (e) {
     throw new UsageError((e as Error).message);

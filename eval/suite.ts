@@ -188,6 +188,8 @@ export interface ExpandOptions {
   /** `--set` overrides applied to every run (below the algorithm's own preset). */
   set?: Overrides;
   sweeps?: Sweep[];
+  /** Dataset size of every run instead of the suite's (the `--dataset-size` flag; games, or iterations for lava). */
+  datasetSize?: number;
 }
 
 /**
@@ -320,7 +322,7 @@ export function expandSuite(suite: Suite, options: ExpandOptions = {}): RunSpec[
             task,
             algorithm,
             seed,
-            datasetSize: budget.datasetSize ?? null,
+            datasetSize: options.datasetSize ?? budget.datasetSize ?? null,
             evalEpisodes: budget.evalEpisodes,
             setting,
             config,

@@ -79,6 +79,22 @@ Deno.test("a run's id changes with anything that changes the run, and only then"
   assert.notEqual(set("model.valueMax=0"), base.id);
 });
 
+Deno.test("--dataset-size replaces the suite's size in every run, its id and its start", () => {
+  const suite = SUITES.paper!;
+  const [own] = expandSuite(suite, { tasks: ["wordle-lava"], algorithms: ["ilql"], seeds: [1] });
+  const [resized] = expandSuite(suite, {
+    tasks: ["wordle-lava"],
+    algorithms: ["ilql"],
+    seeds: [1],
+    datasetSize: 20000,
+  });
+  assert.equal(own!.datasetSize, 5000);
+  assert.equal(resized!.datasetSize, 20000);
+  assert.notEqual(resized!.id, own!.id);
+  assert.notEqual(startId(resized!), startId(own!));
+  assert.deepEqual(resized!.config, own!.config);
+});
+
 Deno.test("narrowing, --set and --sweep: the product of the sweeps, algorithm presets win", () => {
   const runs = expandSuite(SUITE, {
     tasks: ["stitch"],
