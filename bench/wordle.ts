@@ -60,8 +60,9 @@ const HELP =
   [--results DIR] [--page FILE] [--backend …] [--blas …] [--threads N]
 
 Runs the paper suite's Wordle runs in this process (finished runs in --results, default ${OUT}/, are kept, so
-rerunning resumes; for runs side by side use \`deno task bench --suite paper --tasks …\`, which shares that
-directory), then writes --page (default ${PAGE}) from every Wordle record there. --no-run only rewrites the page.
+rerunning resumes; the shared starts are kept in and read from DIR/starts, committed beside the records; for runs
+side by side use \`deno task bench --suite paper --tasks … --starts results/paper/starts\`, which shares both), then
+writes --page (default ${PAGE}) from every Wordle record there. --no-run only rewrites the page.
 With wordle-lava, the page also shows what exact values at each expectile make of --lava-iterations (default
 ${LAVA_ANALYSIS_ITERATIONS}) lava iterations on the 200 evaluation words and on the reference's 2,315 answers.
 
@@ -85,7 +86,8 @@ async function main() {
   if (!values["no-run"]) {
     const backend = await initBackend(backendOptions(values));
     console.log(`backend: ${backend.summary}`);
-    await runSuite(runs, values.results);
+    // the shared starts the records fine-tuned from are committed beside them, so a rerun does not retrain them
+    await runSuite(runs, values.results, { startsDir: `${values.results}/starts` });
   }
   const records = readRecords(values.results).filter((r) => WORDLE_TASKS.includes(r.spec.task));
   const link = relative(dirname(values.page), values.results) || ".";
