@@ -5,7 +5,15 @@
  * @module
  */
 import { initBackend } from "../ilql/backend.ts";
-import { BACKEND_FLAGS, BACKEND_HELP, backendOptions, parseCommandLine, runMain, UsageError } from "../ilql/cli.ts";
+import {
+  BACKEND_FLAGS,
+  BACKEND_HELP,
+  backendOptions,
+  parseCommandLine,
+  positiveIntFlag,
+  runMain,
+  UsageError,
+} from "../ilql/cli.ts";
 import { formatConfigHelp } from "../ilql/config.ts";
 import { textPolicy } from "../ilql/decode.ts";
 import { Prng } from "../ilql/prng.ts";
@@ -51,12 +59,6 @@ function merged(overrides: Record<string, Record<string, unknown>>, seed: number
   return ilqlRunConfig(out);
 }
 
-function positiveInt(raw: string, flag: string): number {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, got '${raw}'`);
-  return n;
-}
-
 async function main() {
   const { values, overrides } = parseCommandLine(Deno.args, {
     seeds: { type: "string", default: "1,2,3" },
@@ -72,7 +74,7 @@ async function main() {
     if (s.trim() === "" || !Number.isInteger(n)) throw new UsageError(`--seeds must be integers, got '${s}'`);
     return n;
   });
-  const episodes = positiveInt(values.episodes, "--episodes");
+  const episodes = positiveIntFlag(values.episodes, "--episodes");
   // resolve every config before the backend starts, so a bad key fails at once
   for (const seed of seeds) merged(overrides, seed);
   const backend = await initBackend(backendOptions(values));

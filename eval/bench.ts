@@ -5,7 +5,15 @@
  */
 import { existsSync } from "node:fs";
 import { initBackend, PINNED_THREADS } from "../ilql/backend.ts";
-import { BACKEND_FLAGS, BACKEND_HELP, backendOptions, parseCommandLine, runMain, UsageError } from "../ilql/cli.ts";
+import {
+  BACKEND_FLAGS,
+  BACKEND_HELP,
+  backendOptions,
+  parseCommandLine,
+  positiveIntFlag,
+  runMain,
+  UsageError,
+} from "../ilql/cli.ts";
 import { ALGORITHMS, TASKS } from "./registry.ts";
 import { writeReport } from "./report.ts";
 import { executeRun, TrainedModels } from "./runner.ts";
@@ -99,13 +107,6 @@ export function seedList(raw: string | undefined): number[] | undefined {
   });
 }
 
-/** The `--dataset-size` flag's value: a positive integer. */
-export function datasetSizeFlag(raw: string): number {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--dataset-size must be a positive integer, got '${raw}'`);
-  return n;
-}
-
 async function main() {
   const parsed = parseCommandLine(Deno.args, {
     suite: { type: "string", default: "quick" },
@@ -143,7 +144,9 @@ async function main() {
       ...(seeds ? { seeds } : {}),
       set: parseSettings(values.set),
       ...(values.sweep.length > 0 ? { sweeps: values.sweep.map(parseSweep) } : {}),
-      ...(values["dataset-size"] !== undefined ? { datasetSize: datasetSizeFlag(values["dataset-size"]) } : {}),
+      ...(values["dataset-size"] !== undefined
+        ? { datasetSize: positiveIntFlag(values["dataset-size"], "--dataset-size") }
+        : {}),
     });
   } catch (e) {
     throw new UsageError((e as Error).message);
@@ -180,10 +183,7 @@ async function main() {
     skipCorrupt: values["skip-corrupt"],
     startsDir: values.starts,
   };
-  const jobs = values.jobs === undefined ? null : Number(values.jobs);
-  if (jobs !== null && (!Number.isInteger(jobs) || jobs < 1)) {
-    throw new UsageError(`--jobs must be a positive integer, got '${values.jobs}'`);
-  }
+  const jobs = values.jobs === undefined ? null : positiveIntFlag(values.jobs, "--jobs");
   if (jobs !== null && jobs > 1 && shard !== null) {
     throw new UsageError("--jobs splits the runs into shards itself; drop --shard");
   }

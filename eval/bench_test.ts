@@ -1,17 +1,10 @@
 import assert from "node:assert/strict";
 import { testBackend } from "../ilql/_test_util.ts";
-import { datasetSizeFlag, planSuite, runSuite, shareGroups } from "./bench.ts";
+import { planSuite, runSuite, shareGroups } from "./bench.ts";
 import { executeRun } from "./runner.ts";
 import { readRecords, recordPath } from "./store.ts";
 import { startId } from "./starts.ts";
 import { expandSuite, SUITES, trainingKey } from "./suite.ts";
-
-Deno.test("--dataset-size takes a positive integer and names the flag otherwise", () => {
-  assert.equal(datasetSizeFlag("20000"), 20000);
-  for (const bad of ["0", "-5", "1.5", "many", ""]) {
-    assert.throws(() => datasetSizeFlag(bad), /--dataset-size must be a positive integer/);
-  }
-});
 
 Deno.test("shareGroups(): runs of one start stay together while there are enough starts, else runs of one training", () => {
   const runs = expandSuite(SUITES.paper!, { tasks: ["wordle"], algorithms: ["bc", "ilql"] });

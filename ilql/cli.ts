@@ -85,6 +85,16 @@ export const BACKEND_HELP = `  --backend NAME     wasm (default), cpu or tensorf
                      digits on every x86-64 machine with AVX2; native: the fastest kernels and threads for this CPU`;
 
 /**
+ * A flag's value as a positive integer.
+ * @throws UsageError naming the flag and the value otherwise
+ */
+export function positiveIntFlag(raw: string, flag: string): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, got '${raw}'`);
+  return n;
+}
+
+/**
  * Backend options from the values of {@link BACKEND_FLAGS}.
  * @throws UsageError naming the flag with a bad value
  */
@@ -106,11 +116,7 @@ export function backendOptions(
     kernels: values.kernels as NonNullable<BackendOptions["kernels"]>,
   };
   if (values.threads !== undefined) {
-    const n = Number(values.threads);
-    if (!Number.isInteger(n) || n < 1) {
-      throw new UsageError(`--threads must be a positive integer, got '${values.threads}'`);
-    }
-    options.threads = n;
+    options.threads = positiveIntFlag(values.threads, "--threads");
   }
   return options;
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { BACKEND_FLAGS, backendOptions, parseCommandLine, parseFlags, UsageError } from "./cli.ts";
+import { BACKEND_FLAGS, backendOptions, parseCommandLine, parseFlags, positiveIntFlag, UsageError } from "./cli.ts";
 import { ILQL_RUN_SECTIONS } from "./run.ts";
 
 Deno.test("backend flags parse into backend options", () => {
@@ -35,6 +35,13 @@ Deno.test("bad backend flags are usage errors naming the flag", () => {
     /--kernels must be pinned or native, got 'fast'/,
   );
   assert.throws(() => parseCommandLine(["--blass", "on"], BACKEND_FLAGS, ILQL_RUN_SECTIONS), /blass/);
+});
+
+Deno.test("positiveIntFlag() takes a positive integer and names the flag otherwise (--dataset-size, --jobs, …)", () => {
+  assert.equal(positiveIntFlag("20000", "--dataset-size"), 20000);
+  for (const bad of ["0", "-5", "1.5", "many", ""]) {
+    assert.throws(() => positiveIntFlag(bad, "--dataset-size"), /--dataset-size must be a positive integer/);
+  }
 });
 
 Deno.test("a flag's value that reads as a negative number is the flag's value, not an unknown option", () => {
