@@ -34,7 +34,8 @@ export function startConfig(config: RunConfig): RunConfig {
     {
       // a start is a policy trunk and LM head only: one start serves both layouts (copyPolicyWeights)
       model: { ...config.model, returnConditioned: false, layout: "shared" },
-      optim: { ...config.optim, lr: config.start.lr },
+      // the start's own schedule is constant: a start serves fine-tunings of every schedule
+      optim: { ...config.optim, lr: config.start.lr, schedule: "constant" },
       train: { ...config.train, steps: config.start.steps, checkpointEvery: 0 },
       // decoding never changes the start's weights (its identity leaves it out); it decodes the start's curve
       decode: { ...config.decode, targetReturn: null },

@@ -421,9 +421,10 @@ export async function improveWithPpo(
   checkPpoWarmup(ppo);
   const reference = cloneModel(model);
   const variables = ppoVariables(model);
+  // optim.schedule spans the BC steps (train.steps); play-then-update has no step count known up front
   const optimizers: PpoOptimizers = {
-    policy: new AdamW(variables.policy, { ...config.optim, lr: ppo.lr }),
-    value: new AdamW(variables.value, { ...config.optim, lr: ppo.valueLr }),
+    policy: new AdamW(variables.policy, { ...config.optim, lr: ppo.lr, schedule: "constant" }),
+    value: new AdamW(variables.value, { ...config.optim, lr: ppo.valueLr, schedule: "constant" }),
   };
   const dispose = () => {
     optimizers.policy.dispose();

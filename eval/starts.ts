@@ -40,13 +40,15 @@ export interface Start {
 export function startId(run: RunSpec): string | null {
   if (run.config.start.steps === 0) return null;
   const { decode: _, ...config } = startConfig(run.config);
-  // a BC start never reads the value clips (added after starts existed): they leave its id as it was
+  // keys added after starts existed, which a start never reads (value clips) or always holds at one value (its
+  // constant schedule), leave its id as it was
   const { valueMax: _max, valueMin: _min, ...model } = config.model;
+  const { schedule: _schedule, ...optim } = config.optim;
   return hashOf({
     task: run.task,
     datasetSize: run.datasetSize,
     ...dataIdentity(run.dataVersion),
-    config: { ...config, model },
+    config: { ...config, model, optim },
   });
 }
 

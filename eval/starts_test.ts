@@ -5,6 +5,7 @@ import { copyPolicyWeights } from "../ilql/run.ts";
 import { IlqlModel } from "../ilql/model.ts";
 import { Prng } from "../ilql/prng.ts";
 import { executeRun } from "./runner.ts";
+import { startConfig } from "../baselines/bc.ts";
 import { obtainStart, STALE_LOCK_MS, startId } from "./starts.ts";
 import { expandSuite, parseSettings, type Suite } from "./suite.ts";
 
@@ -34,7 +35,10 @@ Deno.test("a start's id depends on the seed, model, data and start budget, never
   const with_ = (...settings: string[]) =>
     startId(expandSuite(SUITE, { set: parseSettings(settings), seeds: [0] })[0]!);
   const base = with_();
-  assert.equal(with_("train.steps=50", "optim.lr=0.01", "decode.beta=4", "ilql.expectile=0.8"), base);
+  assert.equal(
+    with_("train.steps=50", "optim.lr=0.01", "optim.schedule=cosine", "decode.beta=4", "ilql.expectile=0.8"),
+    base,
+  );
   // the layout only decides which trunks the start is copied into
   assert.equal(with_("model.layout=separate"), with_("model.layout=shared"));
   // a BC start never reads the value clips
@@ -43,6 +47,12 @@ Deno.test("a start's id depends on the seed, model, data and start budget, never
     assert.notEqual(with_(change), base, change);
   }
   assert.equal(with_("start.steps=0"), null);
+  // …because the start itself always trains at start.lr, at a constant rate
+  const cosineRun = expandSuite(SUITE, { set: parseSettings(["optim.schedule=cosine"]), seeds: [0] })[0]!;
+  assert.deepEqual(
+    [startConfig(cosineRun.config).optim.schedule, startConfig(cosineRun.config).optim.lr],
+    ["constant", cosineRun.config.start.lr],
+  );
 });
 
 Deno.test("copyPolicyWeights() gives every trunk the start's policy trunk and LM head; value heads stay fresh", () => {

@@ -77,6 +77,8 @@ Deno.test("a run's id changes with anything that changes the run, and only then"
     expandSuite(SUITE, { tasks: ["stitch"], algorithms: ["ilql"], seeds: [0], set: parseSettings(settings) })[0]!.id;
   assert.equal(set("model.valueMax=none", "model.valueMin=none"), base.id);
   assert.notEqual(set("model.valueMax=0"), base.id);
+  assert.equal(set("optim.schedule=constant"), base.id);
+  assert.notEqual(set("optim.schedule=cosine"), base.id);
 });
 
 Deno.test("--dataset-size replaces the suite's size in every run, its id and its start", () => {

@@ -312,9 +312,9 @@ export function initIlqlState(
   return { model, optimizer, config, step: 0, prng };
 }
 
-/** Makes the optimizer for the variables a config trains. */
-export function makeOptimizer(model: IlqlModel, config: IlqlConfig, optim: AdamW["config"]): AdamW {
-  return new AdamW(trainedVariables(model, config), optim);
+/** Makes the optimizer for the variables a config trains, its schedule spanning `horizon` steps. */
+export function makeOptimizer(model: IlqlModel, config: IlqlConfig, optim: AdamW["config"], horizon = 0): AdamW {
+  return new AdamW(trainedVariables(model, config), optim, horizon);
 }
 
 /**

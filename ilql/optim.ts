@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { activeWasmBackend, heapView, type WasmBackend } from "./_wasm_heap.ts";
-import { type ConfigOf, int, num, optionalNum } from "./config.ts";
+import { choice, type ConfigOf, int, num, optionalNum } from "./config.ts";
 
 /** Optimizer config. */
 export const OPTIM_SPEC = {
@@ -20,22 +20,45 @@ export const OPTIM_SPEC = {
   eps: num("Adam epsilon", 1e-8, { above: 0 }),
   gradClip: optionalNum("Clip gradients to this global L2 norm; none = no clipping (reference)", null, { above: 0 }),
   gradAccum: int("Micro-batches per optimizer step (gradient accumulation)", 1, { min: 1 }),
+  schedule: choice(
+    "Learning rate over the training's steps: constant (reference), or cosine from lr down to 0 at its last step " +
+      "(a run ends on its plateau, not wherever its noise is when the steps run out)",
+    "constant",
+    ["constant", "cosine"] as const,
+  ),
 };
 
 /** Optimizer config record. */
 export type OptimConfig = ConfigOf<typeof OPTIM_SPEC>;
 
+/**
+ * The learning rate of optimizer step `step` (1-based) of `horizon`: `lr` throughout, or a cosine from `lr` at the
+ * first step to 0 after the last (the rate of steps past the horizon).
+ */
+export function scheduledLr(config: OptimConfig, step: number, horizon: number): number {
+  if (config.schedule === "constant") return config.lr;
+  const progress = Math.min(step - 1, horizon) / horizon;
+  return config.lr * 0.5 * (1 + Math.cos(Math.PI * progress));
+}
+
 /** AdamW over a named set of variables. */
 export class AdamW {
   readonly config: OptimConfig;
+  /** Optimizer steps the schedule spans. */
+  readonly horizon: number;
   #vars: Map<string, tf.Variable>;
   #m = new Map<string, tf.Variable>();
   #v = new Map<string, tf.Variable>();
   /** Optimizer steps taken. */
   steps = 0;
 
-  constructor(variables: Map<string, tf.Variable>, config: OptimConfig) {
+  /** @throws when the schedule needs a horizon (`horizon` = the steps it will take) and has none */
+  constructor(variables: Map<string, tf.Variable>, config: OptimConfig, horizon = 0) {
+    if (config.schedule !== "constant" && !(Number.isInteger(horizon) && horizon >= 1)) {
+      throw new Error(`optim.schedule '${config.schedule}' needs the training's step count, got ${horizon}`);
+    }
     this.config = config;
+    this.horizon = horizon;
     this.#vars = variables;
     for (const [name, v] of variables) {
       this.#m.set(name, tf.tidy(() => tf.variable(tf.zerosLike(v), false)));
@@ -48,8 +71,9 @@ export class AdamW {
    * parameters that had a gradient before). Disposes nothing it did not create.
    */
   apply(grads: ReadonlyMap<string, tf.Tensor>): void {
-    const { lr, weightDecay, beta1, beta2, eps } = this.config;
+    const { weightDecay, beta1, beta2, eps } = this.config;
     this.steps++;
+    const lr = scheduledLr(this.config, this.steps, this.horizon);
     const stepSize = lr / (1 - beta1 ** this.steps);
     const correction2 = Math.sqrt(1 - beta2 ** this.steps);
     const coefficients = { stepSize, correction2, decay: 1 - lr * weightDecay, beta1, beta2, eps };

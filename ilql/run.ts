@@ -103,7 +103,12 @@ export async function trainIlql(
     }
   }
   const sampler = new EpisodeSampler(encoded, tokenizer.special.pad, root.fork());
-  const state = initIlqlState(model, config.ilql, makeOptimizer(model, config.ilql, config.optim), root.fork());
+  const state = initIlqlState(
+    model,
+    config.ilql,
+    makeOptimizer(model, config.ilql, config.optim, config.train.steps),
+    root.fork(),
+  );
   const path = options.checkpointPath;
   const save = path === undefined ? undefined : async (s: IlqlState, step: number) => {
     await saveCheckpoint(path, s.model, { step, config, tokenizer: tokenizer.toJSON() }, s.optimizer);
