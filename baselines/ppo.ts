@@ -66,6 +66,11 @@ export const PPO_SPEC = {
   gradClip: optionalNum("Clip the PPO gradients to this global L2 norm; none = no clipping [max_grad_norm]", 1, {
     above: 0,
   }),
+  evalEvery: int(
+    "Iterations between validation evaluations, as train.evalEvery's steps for offline training (0 = at the end only)",
+    0,
+    { min: 0 },
+  ),
 };
 
 /** PPO config record. */
@@ -481,6 +486,10 @@ export async function improveWithPpo(
       };
       history.push(record);
       request.onLog?.(record);
+      const evaluateHere = ppo.evalEvery > 0 && iteration % ppo.evalEvery === 0 && iteration < ppo.iterations;
+      if (request.evaluate !== undefined && config.train.evalEvery > 0 && evaluateHere) {
+        await request.evaluate(model, startStep + iteration);
+      }
     }
     if (request.evaluate !== undefined && config.train.evalEvery > 0 && ppo.iterations > 0) {
       await request.evaluate(model, startStep + ppo.iterations);

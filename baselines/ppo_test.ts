@@ -164,6 +164,28 @@ Deno.test("PPO from a behaviour-cloning start improves on BC's stitch policy", a
   assert.equal(greedy!.return, 0);
 });
 
+Deno.test("ppo.evalEvery evaluates the policy every so many iterations and at the end, after the BC steps' points", async () => {
+  const steps: number[] = [];
+  const config = runConfig({
+    ...tinyConfig(5),
+    train: { steps: 2, batchSize: 1, seed: 3, evalEvery: 1 },
+    ppo: { ...tinyConfig(5).ppo, evalEvery: 2 },
+  });
+  const run = await trainPpo({
+    episodes: unused,
+    tokenizer: LETTERS,
+    config,
+    environments: letterEnvs,
+    evaluate: (_model, step) => {
+      steps.push(step);
+      return Promise.resolve();
+    },
+  });
+  run.dispose();
+  // BC: its start (0) and every step; PPO: iterations 2 and 4, then the end (5)
+  assert.deepEqual(steps, [0, 1, 2, 4, 6, 7]);
+});
+
 Deno.test("PPO refuses a task without an environment", async () => {
   await assert.rejects(
     () => trainPpo({ episodes: unused, tokenizer: LETTERS, config: tinyConfig(1) }),

@@ -252,6 +252,7 @@ const NEUTRAL_LATER_KEYS: Record<string, Record<string, unknown>> = {
   start: { steps: 0, lr: 1e-3 },
   model: { valueMax: null, valueMin: null },
   optim: { schedule: "constant" },
+  ppo: { evalEvery: 0 },
 };
 
 /** The config as a run's identity sees it: {@link NEUTRAL_LATER_KEYS} at their neutral values left out. */

@@ -79,6 +79,8 @@ Deno.test("a run's id changes with anything that changes the run, and only then"
   assert.notEqual(set("model.valueMax=0"), base.id);
   assert.equal(set("optim.schedule=constant"), base.id);
   assert.notEqual(set("optim.schedule=cosine"), base.id);
+  assert.equal(set("ppo.evalEvery=0"), base.id);
+  assert.notEqual(set("ppo.evalEvery=5"), base.id);
 });
 
 Deno.test("--dataset-size replaces the suite's size in every run, its id and its start", () => {
