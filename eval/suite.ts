@@ -44,6 +44,13 @@ const DIALOGUE_BUDGET: SuiteTask = {
 /** The algorithms that learn Q and V and decode with them. */
 const VALUE_METHODS = ["ilql", "single-step", "mc-returns", "cql"];
 
+/**
+ * PPO plays from the shared BC start itself (no further offline steps): 800 iterations of 64 games, where its sampled
+ * return had nearly flattened (−3.60 at 300, −3.43 at 500, −3.35 at 750 on the habit data, `results/ppo-budget`); 100
+ * iterations after 12,000 more BC steps left it rising.
+ */
+const PPO_FROM_START = { train: { steps: 0 }, ppo: { iterations: 800 } };
+
 /** Wordle trained to competence: a shared BC start per seed, then each algorithm fine-tuned with learning curves. */
 const WORDLE_TO_COMPETENCE: SuiteTask = {
   datasetSize: 50_000,
@@ -54,10 +61,14 @@ const WORDLE_TO_COMPETENCE: SuiteTask = {
     train: { steps: 12_000, evalEvery: 1000, validationEpisodes: 256 },
   },
   // fresh value heads on a BC start decode best at a small β (β 16 was harmful in ../shared/notes/learning.md)
-  algorithmConfig: Object.fromEntries(VALUE_METHODS.map((a) => [a, { decode: { beta: 4 } }])),
+  algorithmConfig: {
+    ...Object.fromEntries(VALUE_METHODS.map((a) => [a, { decode: { beta: 4 } }])),
+    ppo: PPO_FROM_START,
+  },
   // the reference samples from BC; greedy decoding of a mixture drops its worst moves: both rows, one training
+  // (PPO trains a sampling policy, so it has both rows too)
   algorithmSweeps: Object.fromEntries(
-    ["bc", "filtered-bc"].map((a) => [a, [{ key: "decode.method", values: ["greedy", "sample"] }]]),
+    ["bc", "filtered-bc", "ppo"].map((a) => [a, [{ key: "decode.method", values: ["greedy", "sample"] }]]),
   ),
 };
 
@@ -67,9 +78,10 @@ const WORDLE_TO_COMPETENCE: SuiteTask = {
  */
 const WORDLE_MIXED: SuiteTask = {
   ...WORDLE_TO_COMPETENCE,
-  algorithmConfig: Object.fromEntries(
-    VALUE_METHODS.map((a) => [a, { decode: { beta: 4 }, model: { layout: "separate" } }]),
-  ),
+  algorithmConfig: {
+    ...Object.fromEntries(VALUE_METHODS.map((a) => [a, { decode: { beta: 4 }, model: { layout: "separate" } }])),
+    ppo: PPO_FROM_START,
+  },
 };
 
 /**
@@ -82,13 +94,16 @@ const WORDLE_LAVA: SuiteTask = {
   ...WORDLE_TO_COMPETENCE,
   // 5,000 iterations: about 48,500 games (5,000 expert, 25,000 mixture, 18,500 lava continuations)
   datasetSize: 5000,
-  algorithmConfig: Object.fromEntries(
-    VALUE_METHODS.map((a) => [a, {
-      decode: { beta: 4 },
-      model: { layout: "separate", valueMax: 0 },
-      ...(a === "ilql" ? { ilql: { expectile: 0.99 } } : {}),
-    }]),
-  ),
+  algorithmConfig: {
+    ...Object.fromEntries(
+      VALUE_METHODS.map((a) => [a, {
+        decode: { beta: 4 },
+        model: { layout: "separate", valueMax: 0 },
+        ...(a === "ilql" ? { ilql: { expectile: 0.99 } } : {}),
+      }]),
+    ),
+    ppo: PPO_FROM_START,
+  },
 };
 
 /** The declared suites. */
