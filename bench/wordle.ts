@@ -52,7 +52,7 @@ const LMRL_GYM: Array<[string, number, string]> = [
   ["%BC (filtered BC)", 79.1, 'filtered-bc (decode.method="greedy")'],
   ["MC returns", 94.9, "mc-returns"],
   ["ILQL", 97.7, "ilql"],
-  ["online PPO", 84.2, "ppo"],
+  ["online PPO", 84.2, 'ppo (decode.method="greedy")'],
 ];
 
 const HELP =
@@ -213,7 +213,8 @@ function page(
       Number(budget.config.train?.steps).toLocaleString("en")
     } fine-tuning steps (lr ${budget.config.optim?.lr}, batch 32) with a validation`,
     "curve every 1,000 steps on 256 games of their own seed; the task's model (width 64, 2 layers, shared layout,",
-    "unless a dataset's section names other settings). Final",
+    "unless a dataset's section names other settings; online PPO plays from the start itself instead of fine-tuning",
+    "offline, for the iterations its settings name, 64 games each). Final",
     `evaluation: ${
       budget.evalEpisodes.toLocaleString("en")
     } games of the 200-word evaluation vocabulary (hidden words drawn with seed 0), the`,
