@@ -97,6 +97,20 @@ function curveChart(
   };
 }
 
+/**
+ * A group's line label in a curve figure. Points past the runs' `train.steps` are not offline optimizer steps (PPO's
+ * play iterations come after its BC steps), so the label says where those begin.
+ */
+export function curveLabel(
+  g: ResultGroup,
+  runs: readonly RunRecord[],
+  points: ReadonlyArray<{ step: number }>,
+): string {
+  const offline = Math.max(...runs.map((r) => r.spec.config.train.steps));
+  const last = Math.max(...points.map((p) => p.step));
+  return last > offline ? `${groupLabel(g)}, steps past ${offline} = play iterations` : groupLabel(g);
+}
+
 /** The figures of a set of results. */
 export function chartSpecs(groups: readonly ResultGroup[], records: readonly RunRecord[]): ChartSpec[] {
   const specs: ChartSpec[] = [];
@@ -144,7 +158,7 @@ export function chartSpecs(groups: readonly ResultGroup[], records: readonly Run
         `curve_${task}`,
         `${task}: validation return during training (mean over seeds, 95 % interval)`,
         "training step",
-        curves.map(({ g, points }) => ({ label: groupLabel(g), points })),
+        curves.map(({ g, points }) => ({ label: curveLabel(g, runsOf(g), points), points })),
       ));
     }
     // the task's value diagnostics against training steps (the paper's Q-ranking figure), one figure each
