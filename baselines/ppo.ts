@@ -427,9 +427,10 @@ export async function improveWithPpo(
   const reference = cloneModel(model);
   const variables = ppoVariables(model);
   // optim.schedule spans the BC steps (train.steps); play-then-update has no step count known up front
+  const playOptim = { ...config.optim, schedule: "constant" as const };
   const optimizers: PpoOptimizers = {
-    policy: new AdamW(variables.policy, { ...config.optim, lr: ppo.lr, schedule: "constant" }),
-    value: new AdamW(variables.value, { ...config.optim, lr: ppo.valueLr, schedule: "constant" }),
+    policy: new AdamW(variables.policy, { ...playOptim, lr: ppo.lr }),
+    value: new AdamW(variables.value, { ...playOptim, lr: ppo.valueLr }),
   };
   const dispose = () => {
     optimizers.policy.dispose();
@@ -486,13 +487,10 @@ export async function improveWithPpo(
       };
       history.push(record);
       request.onLog?.(record);
-      const evaluateHere = ppo.evalEvery > 0 && iteration % ppo.evalEvery === 0 && iteration < ppo.iterations;
+      const evaluateHere = iteration === ppo.iterations || (ppo.evalEvery > 0 && iteration % ppo.evalEvery === 0);
       if (request.evaluate !== undefined && config.train.evalEvery > 0 && evaluateHere) {
         await request.evaluate(model, startStep + iteration);
       }
-    }
-    if (request.evaluate !== undefined && config.train.evalEvery > 0 && ppo.iterations > 0) {
-      await request.evaluate(model, startStep + ppo.iterations);
     }
     if (request.checkpointPath !== undefined) {
       await saveCheckpoint(request.checkpointPath, model, {

@@ -151,14 +151,16 @@ export function chartSpecs(groups: readonly ResultGroup[], records: readonly Run
       },
     });
     const runsOf = (g: ResultGroup) => records.filter((r) => g.ids.includes(r.spec.id));
-    const curves = gs.map((g) => ({ g, points: learningCurve(runsOf(g)) }))
-      .filter((c) => c.points.length > 0);
+    const curves = gs.map((g) => {
+      const runs = runsOf(g);
+      return { g, runs, points: learningCurve(runs) };
+    }).filter((c) => c.points.length > 0);
     if (curves.length > 0) {
       specs.push(curveChart(
         `curve_${task}`,
         `${task}: validation return during training (mean over seeds, 95 % interval)`,
         "training step",
-        curves.map(({ g, points }) => ({ label: curveLabel(g, runsOf(g), points), points })),
+        curves.map(({ g, runs, points }) => ({ label: curveLabel(g, runs, points), points })),
       ));
     }
     // the task's value diagnostics against training steps (the paper's Q-ranking figure), one figure each

@@ -79,8 +79,8 @@ const WORDLE_TO_COMPETENCE: SuiteTask = {
 const WORDLE_MIXED: SuiteTask = {
   ...WORDLE_TO_COMPETENCE,
   algorithmConfig: {
+    ...WORDLE_TO_COMPETENCE.algorithmConfig,
     ...Object.fromEntries(VALUE_METHODS.map((a) => [a, { decode: { beta: 4 }, model: { layout: "separate" } }])),
-    ppo: PPO_FROM_START,
   },
 };
 
@@ -95,6 +95,7 @@ const WORDLE_LAVA: SuiteTask = {
   // 5,000 iterations: about 48,500 games (5,000 expert, 25,000 mixture, 18,500 lava continuations)
   datasetSize: 5000,
   algorithmConfig: {
+    ...WORDLE_TO_COMPETENCE.algorithmConfig,
     ...Object.fromEntries(
       VALUE_METHODS.map((a) => [a, {
         decode: { beta: 4 },
@@ -102,7 +103,6 @@ const WORDLE_LAVA: SuiteTask = {
         ...(a === "ilql" ? { ilql: { expectile: 0.99 } } : {}),
       }]),
     ),
-    ppo: PPO_FROM_START,
   },
 };
 
