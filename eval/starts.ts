@@ -40,15 +40,16 @@ export interface Start {
 export function startId(run: RunSpec): string | null {
   if (run.config.start.steps === 0) return null;
   const { decode: _, ...config } = startConfig(run.config);
-  // keys added after starts existed, which a start never reads (value clips) or always holds at one value (its
-  // constant schedule), leave its id as it was
+  // keys added after starts existed, which a start never reads (value clips, PPO's evaluations) or always holds at
+  // one value (its constant schedule), leave its id as it was: the committed starts stay the suite's
   const { valueMax: _max, valueMin: _min, ...model } = config.model;
   const { schedule: _schedule, ...optim } = config.optim;
+  const { evalEvery: _ppoEvalEvery, ...ppo } = config.ppo;
   return hashOf({
     task: run.task,
     datasetSize: run.datasetSize,
     ...dataIdentity(run.dataVersion),
-    config: { ...config, model, optim },
+    config: { ...config, model, optim, ppo },
   });
 }
 

@@ -7,7 +7,7 @@ import { Prng } from "../ilql/prng.ts";
 import { executeRun } from "./runner.ts";
 import { startConfig } from "../baselines/bc.ts";
 import { obtainStart, STALE_LOCK_MS, startId } from "./starts.ts";
-import { expandSuite, parseSettings, type Suite } from "./suite.ts";
+import { expandSuite, parseSettings, type Suite, SUITES } from "./suite.ts";
 
 await testBackend(1);
 
@@ -36,7 +36,14 @@ Deno.test("a start's id depends on the seed, model, data and start budget, never
     startId(expandSuite(SUITE, { set: parseSettings(settings), seeds: [0] })[0]!);
   const base = with_();
   assert.equal(
-    with_("train.steps=50", "optim.lr=0.01", "optim.schedule=cosine", "decode.beta=4", "ilql.expectile=0.8"),
+    with_(
+      "train.steps=50",
+      "optim.lr=0.01",
+      "optim.schedule=cosine",
+      "decode.beta=4",
+      "ilql.expectile=0.8",
+      "ppo.evalEvery=2",
+    ),
     base,
   );
   // the layout only decides which trunks the start is copied into
@@ -53,6 +60,14 @@ Deno.test("a start's id depends on the seed, model, data and start budget, never
     [startConfig(cosineRun.config).optim.schedule, startConfig(cosineRun.config).optim.lr],
     ["constant", cosineRun.config.start.lr],
   );
+});
+
+Deno.test("every committed start of results/paper/ is the start of a paper-suite run (a new config key orphans none)", () => {
+  const dir = new URL("../results/paper/starts/", import.meta.url);
+  const committed = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".safetensors"));
+  assert.ok(committed.length > 0, "results/paper/starts/ holds starts");
+  const suiteIds = new Set(expandSuite(SUITES.paper!).map(startId));
+  for (const name of committed) assert.ok(suiteIds.has(name.replace(".safetensors", "")), `${name} is no run's start`);
 });
 
 Deno.test("copyPolicyWeights() gives every trunk the start's policy trunk and LM head; value heads stay fresh", () => {
