@@ -36,8 +36,13 @@ export interface ResultGroup {
   normalized: number | null;
   /** Task metrics averaged over seeds. */
   metrics: Record<string, number>;
-  /** Mean training steps per second. */
+  /** Mean training updates per second: optimizer steps, or play iterations for runs that log past them (PPO). */
   stepsPerSecond: number;
+}
+
+/** A run's training updates: its optimizer steps, or its logged steps where they run past them (PPO's iterations). */
+function updatesOf(record: RunRecord): number {
+  return Math.max(record.spec.config.train.steps, record.history.at(-1)?.step ?? 0);
 }
 
 /** Registration order (unregistered names last, alphabetically). */
@@ -134,7 +139,7 @@ export function groupResults(records: readonly RunRecord[]): ResultGroup[] {
         ? normalizedScore(summary.mean, { floor, datasetAverage, ceiling })
         : null,
       metrics,
-      stepsPerSecond: meanSe(rs.map((r) => r.spec.config.train.steps / r.provenance.trainSeconds)).mean,
+      stepsPerSecond: meanSe(rs.map((r) => updatesOf(r) / r.provenance.trainSeconds)).mean,
     };
   });
 }

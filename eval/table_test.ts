@@ -59,6 +59,11 @@ Deno.test("groupResults(): mean, IQM, interval, normalized score and metrics mat
   assert.equal(ilql!.metrics.optimal_rate, 0.4375);
   assert.equal(ilql!.episodesPerRun, 4);
   assert.equal(ilql!.stepsPerSecond, 5);
+  // a run that trains past its optimizer steps (PPO: train.steps 0, then play iterations it logs) is timed by those
+  const ppo = record("ppo", 0, [0], 1);
+  ppo.spec.config.train.steps = 0;
+  ppo.history = [{ step: 1, info: {} }, { step: 8, info: {} }];
+  assert.equal(groupResults([ppo])[0]!.stepsPerSecond, 4);
   // a metric one seed lacks (a diagnostic added after it ran) is left out rather than averaged into NaN
   const later = record("ilql", 4, [0], 1);
   later.eval.metrics.qrank_opening = 0.9;
