@@ -74,14 +74,14 @@ Deno.test("results:wordle --no-run writes the page from the records: every seed,
     // the paper suite's own settings of the lava data's value methods, and ILQL's expectile read from them
     assert.match(
       page,
-      /Settings of this dataset's runs besides the above: ilql: `model\.layout=separate`, `model\.valueMax=0`, `ilql\.expectile=0\.99`; single-step, mc-returns, cql: `model\.layout=separate`, `model\.valueMax=0`; ppo: `train\.steps=0`, `ppo\.iterations=800`\./,
+      /Settings of this dataset's runs besides the above: ilql: `model\.layout=separate`, `model\.valueMax=0`, `ilql\.expectile=0\.99`; single-step, mc-returns, cql: `model\.layout=separate`, `model\.valueMax=0`; ppo: `train\.steps=0`, `ppo\.iterations=800`, `ppo\.evalEvery=100`\./,
     );
     assert.match(page, /under ILQL's τ 0\.99\./);
     // the mixed data's value methods run in the separate layout; BC's rows take the task's own settings
     const mixed = page.slice(page.indexOf("## wordle:"), page.indexOf("## wordle-lava"));
     assert.match(
       mixed,
-      /Settings of this dataset's runs besides the above: ilql, single-step, mc-returns, cql: `model\.layout=separate`; ppo: `train\.steps=0`, `ppo\.iterations=800`\./,
+      /Settings of this dataset's runs besides the above: ilql, single-step, mc-returns, cql: `model\.layout=separate`; ppo: `train\.steps=0`, `ppo\.iterations=800`, `ppo\.evalEvery=100`\./,
     );
     // what exact values make of the lava data, on both vocabularies, at each expectile
     for (const vocabulary of ["200 evaluation words", "2,315 official answers"]) {
