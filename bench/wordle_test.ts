@@ -74,7 +74,7 @@ Deno.test("results:wordle --no-run writes the page from the records: every seed,
     // the paper suite's own settings of the lava data's value methods, and ILQL's expectile read from them
     assert.match(
       page,
-      /Settings of this dataset's runs besides the above: ilql: `model\.layout=separate`, `model\.valueMax=0`, `ilql\.expectile=0\.99`; single-step, mc-returns, cql: `model\.layout=separate`, `model\.valueMax=0`; ppo: `train\.steps=0`, `ppo\.iterations=800`, `ppo\.evalEvery=100`\./,
+      /Settings of this dataset's runs besides the above: ilql: `model\.layout=separate`, `model\.valueMax=0`, `optim\.schedule=cosine`, `ilql\.expectile=0\.99`; single-step, mc-returns, cql: `model\.layout=separate`, `model\.valueMax=0`, `optim\.schedule=cosine`; ppo: `train\.steps=0`, `ppo\.iterations=800`, `ppo\.evalEvery=100`\./,
     );
     assert.match(page, /under ILQL's τ 0\.99\./);
     // the mixed data's value methods run in the separate layout; BC's rows take the task's own settings
