@@ -45,6 +45,14 @@ const DIALOGUE_BUDGET: SuiteTask = {
 const VALUE_METHODS = ["ilql", "single-step", "mc-returns", "cql"];
 
 /**
+ * Per value method, the Wordle suites' config: fresh value heads on a BC start decode best at a small β (β 16 was
+ * harmful in ../shared/notes/learning.md), plus a dataset's own settings for that method.
+ */
+function valueMethodConfigs(own: (algorithm: string) => Record<string, unknown> = () => ({})) {
+  return Object.fromEntries(VALUE_METHODS.map((a) => [a, { decode: { beta: 4 }, ...own(a) }]));
+}
+
+/**
  * PPO plays from the shared BC start itself (no further offline steps): 800 iterations of 64 games, where its sampled
  * return had nearly flattened (−3.60 at 300, −3.43 at 500, −3.35 at 750 on the habit data, `results/ppo-budget`); 100
  * iterations after 12,000 more BC steps left it rising. Its validation curve has a point every 100 iterations.
@@ -60,11 +68,7 @@ const WORDLE_TO_COMPETENCE: SuiteTask = {
     optim: { lr: 3e-4 },
     train: { steps: 12_000, evalEvery: 1000, validationEpisodes: 256 },
   },
-  // fresh value heads on a BC start decode best at a small β (β 16 was harmful in ../shared/notes/learning.md)
-  algorithmConfig: {
-    ...Object.fromEntries(VALUE_METHODS.map((a) => [a, { decode: { beta: 4 } }])),
-    ppo: PPO_FROM_START,
-  },
+  algorithmConfig: { ...valueMethodConfigs(), ppo: PPO_FROM_START },
   // the reference samples from BC; greedy decoding of a mixture drops its worst moves: both rows, one training
   // (PPO trains a sampling policy, so it has both rows too)
   algorithmSweeps: Object.fromEntries(
@@ -80,7 +84,7 @@ const WORDLE_MIXED: SuiteTask = {
   ...WORDLE_TO_COMPETENCE,
   algorithmConfig: {
     ...WORDLE_TO_COMPETENCE.algorithmConfig,
-    ...Object.fromEntries(VALUE_METHODS.map((a) => [a, { decode: { beta: 4 }, model: { layout: "separate" } }])),
+    ...valueMethodConfigs(() => ({ model: { layout: "separate" } })),
   },
 };
 
@@ -98,14 +102,11 @@ const WORDLE_LAVA: SuiteTask = {
   datasetSize: 5000,
   algorithmConfig: {
     ...WORDLE_TO_COMPETENCE.algorithmConfig,
-    ...Object.fromEntries(
-      VALUE_METHODS.map((a) => [a, {
-        decode: { beta: 4 },
-        model: { layout: "separate", valueMax: 0 },
-        optim: { schedule: "cosine" },
-        ...(a === "ilql" ? { ilql: { expectile: 0.99 } } : {}),
-      }]),
-    ),
+    ...valueMethodConfigs((a) => ({
+      model: { layout: "separate", valueMax: 0 },
+      optim: { schedule: "cosine" },
+      ...(a === "ilql" ? { ilql: { expectile: 0.99 } } : {}),
+    })),
   },
 };
 
