@@ -324,9 +324,7 @@ interface PpoOptimizers {
 
 /** Clips a group's gradients to `clip` (global L2 norm) and applies them; returns the norm before clipping. */
 function applyClipped(optimizer: AdamW, grads: Map<string, tf.Tensor>, clip: number | null): number {
-  const norm = globalNorm(grads.values());
-  const value = norm.dataSync()[0]!;
-  norm.dispose();
+  const value = globalNorm(grads.values());
   if (!Number.isFinite(value)) return value;
   const factor = clip !== null && value > clip ? clip / value : 1;
   const scaled = factor === 1 ? grads : new Map([...grads].map(([n, g]) => [n, tf.mul(g, factor)]));

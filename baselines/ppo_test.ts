@@ -145,7 +145,8 @@ Deno.test("PPO from a behaviour-cloning start improves on BC's stitch policy", a
     optim: { lr: 3e-3 },
     train: { steps: 200, batchSize: 64, logEvery: 200, seed: 1 },
     decode: { maxTokens: 4 },
-    ppo: { iterations: 25, episodes: 32, minibatch: 16, epochs: 2, lr: 1e-3, valueWarmup: 5 },
+    // at a policy rate of 1e-3 the return collapsed back to BC's on 2 of 5 training seeds; at 3e-4 it rose on all 5
+    ppo: { iterations: 25, episodes: 32, minibatch: 16, epochs: 2, lr: 3e-4, valueWarmup: 5 },
   });
   const run = await trainPpo({
     episodes: stitchDataset(1000, new Prng(0)),

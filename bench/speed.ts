@@ -32,6 +32,23 @@ import { loadWordList, officialAllowed, WORD_LISTS } from "../tasks/wordle/words
  * untied head, no dropout), whose tuned tfjs-wasm time there was 303.6 ms; it has no anchor run.
  */
 const PRESETS = {
+  tiny: {
+    vocab: 35,
+    width: 64,
+    layers: 2,
+    heads: 2,
+    seqLen: 80,
+    batch: 32,
+    actLen: 6,
+    obsLen: 6,
+    leadObs: 0,
+    cqlWeight: 1e-4,
+    warmup: 5,
+    reps: 30,
+    lmOnly: false,
+    // at this size one thread can beat two (per-kernel work is too small to split): both are timed, the faster kept
+    threads: [1, 2],
+  },
   wordle: {
     vocab: 35,
     width: 128,
@@ -46,6 +63,7 @@ const PRESETS = {
     warmup: 3,
     reps: 10,
     lmOnly: false,
+    threads: [2],
   },
   dialogue: {
     vocab: 1024,
@@ -61,6 +79,7 @@ const PRESETS = {
     warmup: 2,
     reps: 5,
     lmOnly: false,
+    threads: [2],
   },
   "gpt-small": {
     vocab: 64,
@@ -76,6 +95,7 @@ const PRESETS = {
     warmup: 3,
     reps: 10,
     lmOnly: true,
+    threads: [2],
   },
 } as const;
 type PresetName = keyof typeof PRESETS;
@@ -184,8 +204,9 @@ async function workerStep(
   warmup: number,
   reps: number,
   profile: boolean,
+  threads: number | undefined,
 ) {
-  const backend = await initBackend({ blas, warn: () => {} });
+  const backend = await initBackend({ blas, warn: () => {}, ...(threads === undefined ? {} : { threads }) });
   const p = PRESETS[preset];
   const prng = new Prng(0);
   const model = new IlqlModel(
@@ -233,7 +254,18 @@ async function workerStep(
       byKernel.set(key, e);
     }
     const total = kernels.reduce((s, k) => s + (k.kernelTimeMs as number), 0);
-    console.error(`kernel time ${fmt(total, 1)} ms in ${kernels.length} kernels; top 25:`);
+    const byName = new Map<string, { ms: number; calls: number }>();
+    for (const k of kernels) {
+      const e = byName.get(k.name) ?? { ms: 0, calls: 0 };
+      e.ms += k.kernelTimeMs as number;
+      e.calls++;
+      byName.set(k.name, e);
+    }
+    console.error(`kernel time ${fmt(total, 1)} ms in ${kernels.length} kernels; by kernel:`);
+    for (const [name, e] of [...byName].sort((a, b) => b[1].calls - a[1].calls)) {
+      console.error(`${fmt(e.ms, 1).padStart(8)} ms ${String(e.calls).padStart(5)}×  ${name}`);
+    }
+    console.error("top 25 by kernel and output shape:");
     for (const [key, e] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) {
       console.error(`${fmt(e.ms, 1).padStart(8)} ms ${String(e.calls).padStart(5)}×  ${key}`);
     }
@@ -338,7 +370,7 @@ const fmt = (x: number | undefined, d = 0) =>
     ? "–"
     : x.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d });
 
-const HELP = `deno task bench:speed [--preset wordle,dialogue,gpt-small] [--layout separate,shared] [--rounds 2]
+const HELP = `deno task bench:speed [--preset tiny,wordle,dialogue,gpt-small] [--layout separate,shared] [--rounds 2]
   [--warmup W --reps R] [--kernels avx2,avx512] [--no-torch] [--no-wasm] [--out results/speed]
 
 Times our ILQL step (native BLAS under each OpenBLAS kernel type, and the wasm-only path) and the PyTorch anchor
@@ -346,13 +378,15 @@ under the same kernel type, alternately, then decoding and the Wordle evaluator.
 The anchor needs python3-torch and OpenBLAS: sudo bash bench/setup_torch.sh. Without OpenBLAS only the wasm path
 runs.
 
-Profile one configuration (per-kernel times of one step, on stderr):
-  deno task bench:speed --worker step --preset dialogue --layout separate --blas on --profile`;
+Presets list the thread counts they are timed with (tiny: 1 and 2, each side keeping its faster; others: 2).
+
+Profile one configuration (kernel counts and times of one step, on stderr):
+  deno task bench:speed --worker step --preset tiny --layout shared --blas on --threads 1 --profile`;
 
 async function main() {
   const { values } = parseFlags(Deno.args, {
     worker: { type: "string" },
-    preset: { type: "string", default: "wordle,dialogue,gpt-small" },
+    preset: { type: "string", default: "tiny,wordle,dialogue,gpt-small" },
     layout: { type: "string", default: "separate,shared" },
     blas: { type: "string", default: "on" },
     rounds: { type: "string", default: "2" },
@@ -362,6 +396,7 @@ async function main() {
     "no-torch": { type: "boolean", default: false },
     "no-wasm": { type: "boolean", default: false },
     profile: { type: "boolean", default: false },
+    threads: { type: "string" },
     out: { type: "string", default: "results/speed" },
     help: { type: "boolean", default: false },
   }, false);
@@ -382,6 +417,7 @@ async function main() {
       Number(values.warmup ?? p.warmup),
       Number(values.reps ?? p.reps),
       values.profile,
+      values.threads === undefined ? undefined : Number(values.threads),
     );
   }
   if (values.worker === "decode") return await workerDecode(blas);
@@ -431,28 +467,31 @@ async function main() {
         (runs[name] ??= []).push(r);
         console.log(`${preset}/${layout}: ${name} ${fmt(r[key] as number)} ms`);
       };
-      const step = ["--worker", "step", "--preset", preset, "--layout", layout, "--warmup", warmup, "--reps", reps];
       for (let r = 0; r < rounds; r++) {
-        for (const k of kernels) {
-          const env = { OPENBLAS_CORETYPE: CORES[k] };
-          if (withBlas) {
-            add(`ours_${k}`, await runJson(Deno.execPath(), [...denoArgs, ...step, "--blas", "on"], env), "ms_median");
-          }
-          if (!withTorch || p.lmOnly) continue;
-          const targs = [
-            new URL("torch_ilql_step.py", import.meta.url).pathname,
-            "--preset",
-            preset,
-            "--warmup",
-            warmup,
-            "--reps",
-            reps,
+        for (const threads of p.threads) {
+          const at = `@${threads}`;
+          const step = [
+            ...["--worker", "step", "--preset", preset, "--layout", layout, "--warmup", warmup, "--reps", reps],
+            ...["--threads", String(threads)],
           ];
-          if (layout === "shared") targs.push("--shared-trunk");
-          add(`torch_${k}`, await runJson(PYTHON, targs, env), "ms_per_step_median");
-        }
-        if (!values["no-wasm"] || !withBlas) {
-          add("ours_wasm", await runJson(Deno.execPath(), [...denoArgs, ...step, "--blas", "off"]), "ms_median");
+          for (const k of kernels) {
+            const env = { OPENBLAS_CORETYPE: CORES[k] };
+            if (withBlas) {
+              const r = await runJson(Deno.execPath(), [...denoArgs, ...step, "--blas", "on"], env);
+              add(`ours_${k}${at}`, r, "ms_median");
+            }
+            if (!withTorch || p.lmOnly) continue;
+            const targs = [
+              new URL("torch_ilql_step.py", import.meta.url).pathname,
+              ...["--preset", preset, "--warmup", warmup, "--reps", reps, "--threads", String(threads)],
+            ];
+            if (layout === "shared") targs.push("--shared-trunk");
+            add(`torch_${k}${at}`, await runJson(PYTHON, targs, env), "ms_per_step_median");
+          }
+          if (!values["no-wasm"] || !withBlas) {
+            const r = await runJson(Deno.execPath(), [...denoArgs, ...step, "--blas", "off"]);
+            add(`ours_wasm${at}`, r, "ms_median");
+          }
         }
       }
       const row: Record<string, unknown> = {
@@ -463,18 +502,27 @@ async function main() {
         rounds,
         flops: stepFlops(p, layout),
       };
-      for (const [name, rs] of Object.entries(runs)) {
+      for (const [key, rs] of Object.entries(runs)) {
+        const [name, threads] = key.split("@") as [string, string];
         const torch = name.startsWith("torch");
         const ms = rs.map((x) => x[torch ? "ms_per_step_median" : "ms_median"] as number);
-        row[name] = {
+        const cell: Cell = {
           ms: median(ms),
           range: [Math.min(...ms), Math.max(...ms)],
+          threads: Number(threads),
+          byThreads: {},
           tokens_per_s: median(rs.map((x) => x.tokens_per_s as number)),
           peak_rss_mib: Math.max(...rs.map((x) => x.peak_rss_mib as number)),
           loss_decreased: rs.every((x) => x.loss_decreased),
-          params_trainable: rs[0]!.params_trainable,
-          backend: torch ? rs[0]!.blas : rs[0]!.backend,
+          params_trainable: rs[0]!.params_trainable as number,
+          backend: (torch ? rs[0]!.blas : rs[0]!.backend) as string,
         };
+        // each side keeps its faster thread count; the other counts' times stay in the record
+        const previous = row[name] as Cell | undefined;
+        const byThreads = { ...previous?.byThreads, [threads]: cell.ms };
+        row[name] = previous === undefined || cell.ms < previous.ms
+          ? { ...cell, byThreads }
+          : { ...previous, byThreads };
       }
       rows.push(row);
     }
@@ -496,7 +544,12 @@ function machineLine(): string {
 type Cell = {
   ms: number;
   range: number[];
+  /** The thread count of `ms` (the faster, where the preset times several). */
+  threads: number;
+  /** Median ms by thread count. */
+  byThreads: Record<string, number>;
   tokens_per_s: number;
+  params_trainable: number;
   peak_rss_mib: number;
   loss_decreased: boolean;
   backend: string;
@@ -512,6 +565,8 @@ function markdown(report: {
 }): string {
   const { kernels, peaks, rows } = report;
   const cell = (row: Record<string, unknown>, name: string) => row[name] as Cell | undefined;
+  // records written before thread counts were timed have no `threads` (they ran 2)
+  const timed = (c: Cell | undefined) => c === undefined ? "–" : `${fmt(c.ms)}${c.threads === 1 ? " (1t)" : ""}`;
   const lines = [
     "# ILQL training-step speed",
     "",
@@ -519,10 +574,11 @@ function markdown(report: {
       report.date.slice(0, 10)
     } (${report.machine}). Each cell is the median`,
     "over rounds of per-process medians (W warm-up + R timed steps). Ours and the PyTorch anchor (`bench/torch_ilql_step.py`,",
-    "torch 1.13 eager + OpenBLAS, 2 threads) ran alternately in the same sitting with the same preset, layout, dropout 0.1",
-    "and W/R; with native BLAS both sides ran the same OpenBLAS kernel type (AVX2 = `Haswell`, AVX-512 = `SkylakeX`).",
-    "Ratio = our ms ÷ torch ms of the same kernel type (lower is better). `wasm` is our path without BLAS (tuned",
-    "tfjs-wasm, 2 threads); its ratio is against the faster torch.",
+    "torch 1.13 eager + OpenBLAS) ran alternately in the same sitting with the same preset, layout, dropout 0.1, W/R and",
+    "thread count; with native BLAS both sides ran the same OpenBLAS kernel type (AVX2 = `Haswell`, AVX-512 =",
+    "`SkylakeX`). Both sides run 2 threads, except where a cell says `1t`: `tiny` is timed with 1 and 2 threads and",
+    "each side keeps its faster count. Ratio = our ms ÷ torch ms of the same kernel type (lower is better). `wasm` is",
+    "our path without BLAS (tuned tfjs-wasm); its ratio is against the faster torch.",
     "",
     `| preset | layout | W/R × rounds |${
       kernels.map((k) => ` ours ${k} ms | torch ${k} ms | ratio ${k} |`).join("")
@@ -533,11 +589,11 @@ function markdown(report: {
     const torchBest = Math.min(...kernels.map((k) => cell(r, `torch_${k}`)?.ms ?? Infinity));
     const cells = kernels.map((k) => {
       const o = cell(r, `ours_${k}`), t = cell(r, `torch_${k}`);
-      return ` ${fmt(o?.ms)} | ${fmt(t?.ms)} | ${o && t ? fmt(o.ms / t.ms, 2) + "×" : "–"} |`;
+      return ` ${timed(o)} | ${timed(t)} | ${o && t ? fmt(o.ms / t.ms, 2) + "×" : "–"} |`;
     }).join("");
     const w = cell(r, "ours_wasm");
     lines.push(
-      `| ${r.preset} | ${r.layout} | ${r.warmup}/${r.reps} × ${r.rounds} |${cells} ${fmt(w?.ms)} | ${
+      `| ${r.preset} | ${r.layout} | ${r.warmup}/${r.reps} × ${r.rounds} |${cells} ${timed(w)} | ${
         w && Number.isFinite(torchBest) ? fmt(w.ms / torchBest, 2) + "×" : "–"
       } |`,
     );

@@ -33,3 +33,24 @@ export function heapInt32View(backend: WasmBackend, t: tf.TensorInfo): Int32Arra
   const start = backend.dataIdMap.get(t.dataId).memoryOffset / 4;
   return backend.wasm.HEAP32.subarray(start, start + tf.util.sizeFromShape(t.shape));
 }
+
+/**
+ * Gives variables new values computed on the heap in one loop: `compute` receives float32 views of fresh output
+ * buffers (one per variable, same shapes) and of `inputs`, all taken after the outputs were allocated. The variables
+ * get the new buffers; their old data is never written, so tensors still reading it are unaffected.
+ */
+export function assignOnHeap(
+  backend: WasmBackend,
+  variables: readonly tf.Variable[],
+  inputs: readonly tf.TensorInfo[],
+  compute: (outs: Float32Array[], ins: Float32Array[]) => void,
+): void {
+  const outs = variables.map((v) => backend.makeOutput([...v.shape], "float32"));
+  // views after every allocation: the heap may have moved
+  compute(outs.map((t) => heapView(backend, t)), inputs.map((t) => heapView(backend, t)));
+  variables.forEach((v, j) => {
+    const fresh = tf.engine().makeTensorFromTensorInfo(outs[j]!);
+    v.assign(fresh);
+    fresh.dispose();
+  });
+}

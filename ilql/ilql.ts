@@ -12,6 +12,7 @@ import { bool, choice, type ConfigOf, num } from "./config.ts";
 import type { Batch } from "./episode.ts";
 import { conservativeLoss, expectileLoss, maskedMean, policyLoss, selectAt, tdLoss, tdTarget } from "./loss.ts";
 import { applyHead, type IlqlModel } from "./model.ts";
+import { activeWasmBackend, assignOnHeap } from "./_wasm_heap.ts";
 import { AdamW, globalNorm } from "./optim.ts";
 import { type DropoutContext, stopGradient } from "./ops.ts";
 import type { Prng } from "./prng.ts";
@@ -348,7 +349,7 @@ export function ilqlUpdate(
       const next = varList.map((v, i) => {
         const g = grads[v.name];
         const prev = accumulated?.[i];
-        const part = g === undefined ? tf.zerosLike(v) : tf.div(g, microBatches.length);
+        const part = g === undefined ? tf.zerosLike(v) : microBatches.length === 1 ? g : tf.div(g, microBatches.length);
         return tf.keep(prev === undefined ? part : tf.add(prev, part));
       });
       if (accumulated !== null) tf.dispose(accumulated);
@@ -362,9 +363,7 @@ export function ilqlUpdate(
   const grads = accumulated! as tf.Tensor[];
   const info: Record<string, number> = {};
   TERM_KEYS.forEach(([k], i) => (info[k] = sums[i]!));
-  const norm = globalNorm(grads);
-  info["optim/grad_norm"] = norm.dataSync()[0]!;
-  norm.dispose();
+  info["optim/grad_norm"] = globalNorm(grads);
   if (config.stopOnNonFinite) {
     for (const [key, value] of Object.entries(info)) {
       if (!Number.isFinite(value)) {
@@ -384,12 +383,25 @@ export function ilqlUpdate(
   return { state: { ...state, step: state.step + 1 }, info };
 }
 
-/** target ← polyak·online + (1 − polyak)·target for every target variable (spec 2.2). */
+/**
+ * target ← polyak·online + (1 − polyak)·target for every target variable (spec 2.2). On the wasm backend each pair is
+ * one loop over the heap, rounding as the float32 kernels do (the same bits as the tensor ops).
+ */
 export function polyakUpdate(model: IlqlModel, polyak: number): void {
   if (polyak === 0) return;
-  tf.tidy(() => {
-    for (const [target, online] of model.polyakPairs()) {
-      target.assign(tf.add(tf.mul(target, 1 - polyak), tf.mul(online, polyak)));
-    }
-  });
+  const wasm = activeWasmBackend();
+  if (wasm === null) {
+    tf.tidy(() => {
+      for (const [target, online] of model.polyakPairs()) {
+        target.assign(tf.add(tf.mul(target, 1 - polyak), tf.mul(online, polyak)));
+      }
+    });
+    return;
+  }
+  const [keep, take] = [Math.fround(1 - polyak), Math.fround(polyak)];
+  for (const [target, online] of model.polyakPairs()) {
+    assignOnHeap(wasm, [target], [target, online], ([out], [t, o]) => {
+      for (let i = 0; i < out!.length; i++) out![i] = Math.fround(t![i]! * keep) + Math.fround(o![i]! * take);
+    });
+  }
 }

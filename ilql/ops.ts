@@ -15,7 +15,16 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { activeWasmBackend, heapView } from "./_wasm_heap.ts";
-import { Prng } from "./prng.ts";
+import {
+  fusedDropout,
+  fusedGelu,
+  fusedGeluGrad,
+  fusedLayerNorm,
+  fusedLayerNormGrad,
+  fusedMaskedSoftmax,
+  fusedSoftmaxGrad,
+} from "./_wasm_simd.ts";
+import { fillDropoutMask, type Prng } from "./prng.ts";
 
 let route: "fast" | "plain" = "plain";
 
@@ -152,13 +161,18 @@ function dropoutMask(seed: number, rate: number, shape: number[]): tf.Tensor {
   const wasm = activeWasmBackend();
   if (wasm === null) {
     const values = new Float32Array(tf.util.sizeFromShape(shape));
-    new Prng(seed).fillDropoutMask(values, rate);
+    fillDropoutMask(values, seed, rate);
     return tf.tensor(values, shape);
   }
   // written straight onto the wasm heap: no JS buffer to allocate and copy per mask
   const info = wasm.makeOutput(shape, "float32");
-  new Prng(seed).fillDropoutMask(heapView(wasm, info), rate);
+  fillDropoutMask(heapView(wasm, info), seed, rate);
   return tf.engine().makeTensorFromTensorInfo(info);
+}
+
+/** x times the dropout mask of `seed` (one fused pass on wasm, the mask itself never stored). */
+function applyDropout(x: tf.Tensor, seed: number, rate: number): tf.Tensor {
+  return fusedDropout(x, seed, rate) ?? tf.tidy(() => tf.mul(x, dropoutMask(seed, rate, x.shape)));
 }
 
 /**
@@ -185,8 +199,11 @@ export function attention(
   const op = tf.customGrad((a, b, c, d, save) => {
     const [sq, sk, sv, m] = [a as tf.Tensor, b as tf.Tensor, c as tf.Tensor, d as tf.Tensor];
     // scaling q rather than the scores: a [.., hd] product instead of a [.., S] one; the backward pass is unchanged
-    const p = tf.tidy(() => tf.softmax(tf.add(bmmNT(tf.mul(sq, scale), sk), m))); // [B, H, Tq, S]
-    const kept = rate > 0 ? tf.tidy(() => tf.mul(p, dropoutMask(seed, rate, [B, H, Tq, S]))) : p; // [B, H, Tq, S]
+    const p = tf.tidy(() => {
+      const scores = bmmNT(tf.mul(sq, scale), sk); // [B, H, Tq, S]
+      return fusedMaskedSoftmax(scores, m) ?? tf.softmax(tf.add(scores, m));
+    }); // [B, H, Tq, S]
+    const kept = rate > 0 ? applyDropout(p, seed, rate) : p; // [B, H, Tq, S]
     (save as tf.GradSaveFunc)([sq, sk, sv, m, p, kept]);
     const out = tf.tidy(() => tf.reshape(tf.transpose(bmmNN(kept, sv), [0, 2, 1, 3]), [B * Tq, H * hd])); // [B·Tq, D]
     tf.dispose(rate > 0 ? [p, kept] : p);
@@ -197,10 +214,13 @@ export function attention(
         const dOut = tf.transpose(tf.reshape(dy, [B, Tq, H, hd]), [0, 2, 1, 3]); // [B, H, Tq, hd]
         const dv = bmmTN(xKept, dOut); // [B, H, S, hd]
         let dp = bmmNT(dOut, xv); // [B, H, Tq, S]
-        // the kept entries are those still positive after dropout; where p itself is 0, ds below is 0 either way
-        if (rate > 0) dp = tf.mul(dp, tf.step(xKept));
         const dropScale = rate > 0 ? 1 / (1 - rate) : 1;
-        const ds = tf.mul(tf.mul(xp, tf.sub(dp, tf.sum(tf.mul(dp, xp), -1, true))), scale * dropScale); // [B, H, Tq, S]
+        // the kept entries are those still positive after dropout; where p itself is 0, ds below is 0 either way
+        let ds = fusedSoftmaxGrad(xp, dp, rate > 0 ? xKept : null, scale * dropScale); // [B, H, Tq, S]
+        if (ds === null) {
+          if (rate > 0) dp = tf.mul(dp, tf.step(xKept));
+          ds = tf.mul(tf.mul(xp, tf.sub(dp, tf.sum(tf.mul(dp, xp), -1, true))), scale * dropScale);
+        }
         return [bmmNN(ds, xk), bmmTN(ds, xq), dv, tf.zerosLike(xm)];
       }),
     };
@@ -218,15 +238,18 @@ function normalise(x: tf.Tensor): { xHat: tf.Tensor; invStd: tf.Tensor } {
 
 const layerNormOp = tf.customGrad((x, gain, bias, save) => {
   const [input, g, b] = [x as tf.Tensor, gain as tf.Tensor, bias as tf.Tensor];
-  const { xHat, invStd } = tf.tidy(() => normalise(input));
+  const fused = fusedLayerNorm(input, g, b);
+  const { xHat, invStd } = fused ?? tf.tidy(() => normalise(input));
   // the backward pass needs x̂ and 1/σ, not x: keeping them costs no more than keeping x and saves recomputing them
   (save as tf.GradSaveFunc)([xHat, invStd, g]);
-  const y = tf.tidy(() => tf.add(tf.mul(xHat, g), b)); // [..., D]
+  const y = fused?.y ?? tf.tidy(() => tf.add(tf.mul(xHat, g), b)); // [..., D]
   tf.dispose([xHat, invStd]);
   return {
     value: y,
     gradFunc: lean((dy, saved) => {
       const [sxHat, sInvStd, sg] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+      const grads = fusedLayerNormGrad(dy, sxHat, sInvStd, sg);
+      if (grads !== null) return grads;
       const rows = dy.size / dy.shape[dy.rank - 1]!;
       const flatDy = tf.reshape(dy, [rows, -1]);
       const dxHat = tf.mul(dy, sg); // [..., D]
@@ -253,8 +276,9 @@ function geluSigmoid(x: tf.Tensor): tf.Tensor {
 
 const geluOp = tf.customGrad((x, save) => {
   const input = x as tf.Tensor;
-  const s = tf.tidy(() => geluSigmoid(input));
-  const y = tf.mul(input, s);
+  const fused = fusedGelu(input);
+  const s = fused?.s ?? tf.tidy(() => geluSigmoid(input));
+  const y = fused?.y ?? tf.mul(input, s);
   // y is kept by the next matmul anyway; keeping σ costs one tensor and saves recomputing it in the backward pass
   (save as tf.GradSaveFunc)([input, s, y]);
   s.dispose();
@@ -262,6 +286,8 @@ const geluOp = tf.customGrad((x, save) => {
     value: y,
     gradFunc: lean((dy, saved) => {
       const [sx, ss, sy] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+      const fused = fusedGeluGrad(sx, ss, sy, dy);
+      if (fused !== null) return fused;
       // d/dx x·σ(2z) = σ + x·σ(1−σ)·2c(1 + 3k·x²), with x·σ(1−σ) = y − y·σ
       const dz = tf.add(tf.mul(tf.square(sx), 3 * GELU_K * GELU_2C), GELU_2C);
       return tf.mul(dy, tf.add(ss, tf.mul(tf.sub(sy, tf.mul(sy, ss)), dz)));
@@ -285,8 +311,8 @@ export function dropout(x: tf.Tensor, context: DropoutContext | undefined): tf.T
   const { rate } = context;
   const seed = context.prng.nextUint32();
   const op = tf.customGrad((input) => ({
-    value: tf.tidy(() => tf.mul(input as tf.Tensor, dropoutMask(seed, rate, x.shape))),
-    gradFunc: lean((dy) => tf.mul(dy, dropoutMask(seed, rate, x.shape))),
+    value: applyDropout(input as tf.Tensor, seed, rate),
+    gradFunc: lean((dy) => applyDropout(dy, seed, rate)),
   }));
   return op(x) as tf.Tensor;
 }

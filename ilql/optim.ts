@@ -6,7 +6,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { activeWasmBackend, heapView, type WasmBackend } from "./_wasm_heap.ts";
+import { activeWasmBackend, assignOnHeap, heapView, type WasmBackend } from "./_wasm_heap.ts";
 import { choice, type ConfigOf, int, num, optionalNum } from "./config.ts";
 
 /** Optimizer config. */
@@ -105,22 +105,15 @@ export class AdamW {
       if (g === undefined) continue;
       const m = this.#m.get(name)!;
       const v = this.#v.get(name)!;
-      const outs = [p, m, v].map((t) => wasm.makeOutput([...t.shape], "float32"));
-      // views after every allocation: the heap may have moved
-      const [P, M, V, G] = [p, m, v, g].map((t) => heapView(wasm, t)) as Float32Array[];
-      const [P2, M2, V2] = outs.map((t) => heapView(wasm, t)) as Float32Array[];
-      for (let i = 0; i < P!.length; i++) {
-        const gi = G![i]!;
-        const mi = c.beta1 * M![i]! + (1 - c.beta1) * gi;
-        const vi = c.beta2 * V![i]! + (1 - c.beta2) * gi * gi;
-        M2![i] = mi;
-        V2![i] = vi;
-        P2![i] = P![i]! * c.decay - c.stepSize * mi / (Math.sqrt(vi) / c.correction2 + c.eps);
-      }
-      [p, m, v].forEach((t, j) => {
-        const fresh = tf.engine().makeTensorFromTensorInfo(outs[j]!);
-        t.assign(fresh);
-        fresh.dispose();
+      assignOnHeap(wasm, [p, m, v], [p, m, v, g], ([P2, M2, V2], [P, M, V, G]) => {
+        for (let i = 0; i < P!.length; i++) {
+          const gi = G![i]!;
+          const mi = c.beta1 * M![i]! + (1 - c.beta1) * gi;
+          const vi = c.beta2 * V![i]! + (1 - c.beta2) * gi * gi;
+          M2![i] = mi;
+          V2![i] = vi;
+          P2![i] = P![i]! * c.decay - c.stepSize * mi / (Math.sqrt(vi) / c.correction2 + c.eps);
+        }
       });
     }
   }
@@ -139,10 +132,25 @@ export class AdamW {
   }
 }
 
-/** Global L2 norm of a set of gradients, as a scalar tensor. */
-export function globalNorm(grads: Iterable<tf.Tensor>): tf.Scalar {
-  return tf.tidy(() => {
-    const squares = [...grads].map((g) => tf.sum(tf.square(g)));
-    return (squares.length === 0 ? tf.scalar(0) : tf.sqrt(tf.addN(squares))) as tf.Scalar;
-  });
+/**
+ * Global L2 norm of a set of gradients. On the wasm backend it is summed in one pass over the heap in double
+ * precision (one loop instead of two kernels per gradient); elsewhere with tensor ops in float32.
+ */
+export function globalNorm(grads: Iterable<tf.Tensor>): number {
+  const list = [...grads];
+  const wasm = activeWasmBackend();
+  if (wasm === null) {
+    const norm = tf.tidy(() =>
+      list.length === 0 ? tf.scalar(0) : tf.sqrt(tf.addN(list.map((g) => tf.sum(tf.square(g)))))
+    );
+    const value = norm.dataSync()[0]!;
+    norm.dispose();
+    return value;
+  }
+  let sum = 0;
+  for (const g of list) {
+    const values = heapView(wasm, g);
+    for (let i = 0; i < values.length; i++) sum += values[i]! * values[i]!;
+  }
+  return Math.sqrt(sum);
 }

@@ -100,38 +100,30 @@ export class Prng {
   fork(): Prng {
     return new Prng(this.nextUint32() ^ Math.imul(this.nextUint32(), 0x27d4eb2d));
   }
-
-  /**
-   * Fills `out` with 1/(1−rate) where a uniform 16-bit draw is at or above rate·2^16, else 0 (inverted dropout mask;
-   * the rate is quantized to 1/65,536).
-   */
-  fillDropoutMask(out: Float32Array, rate: number): void {
-    // two 16-bit draws per step of the generator, state held in locals: dropout masks are a hot loop
-    const threshold = Math.floor(rate * 65536);
-    const scale = 1 / (1 - rate);
-    const st = this.#s;
-    let s0 = st[0]!, s1 = st[1]!, s2 = st[2]!, s3 = st[3]!;
-    const n = out.length;
-    for (let i = 0; i < n; i += 2) {
-      const m = Math.imul(s1, 5);
-      const r = Math.imul((m << 7) | (m >>> 25), 9);
-      const t = s1 << 9;
-      s2 ^= s0;
-      s3 ^= s1;
-      s1 ^= s2;
-      s0 ^= s3;
-      s2 ^= t;
-      s3 = (s3 << 11) | (s3 >>> 21);
-      out[i] = (r & 0xffff) >= threshold ? scale : 0;
-      if (i + 1 < n) out[i + 1] = r >>> 16 >= threshold ? scale : 0;
-    }
-    st[0] = s0;
-    st[1] = s1;
-    st[2] = s2;
-    st[3] = s3;
-  }
 }
 
 function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));
+}
+
+/** A 32-bit integer hash with full avalanche (Wellons' `lowbias32`), as an unsigned integer. */
+function lowbias32(x: number): number {
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x7feb352d);
+  x ^= x >>> 15;
+  x = Math.imul(x, 0x846ca68b);
+  return (x ^ (x >>> 16)) >>> 0;
+}
+
+/**
+ * The dropout mask of `seed` (a uint32): element i is 1/(1−rate) when the top 16 bits of
+ * lowbias32(lowbias32(i) ⊕ seed) are at or above rate·2^16, else 0 (inverted dropout; the rate is quantized to
+ * 1/65,536). Counter-based, so any element is computed on its own: the wasm kernel (`_wasm_simd.ts`) makes four at a
+ * time and gives the same mask. One seed per mask, drawn from the run's generator, keeps masks seeded and
+ * independent.
+ */
+export function fillDropoutMask(out: Float32Array, seed: number, rate: number): void {
+  const threshold = Math.floor(rate * 65536);
+  const scale = 1 / (1 - rate);
+  for (let i = 0; i < out.length; i++) out[i] = lowbias32(lowbias32(i) ^ seed) >>> 16 >= threshold ? scale : 0;
 }
