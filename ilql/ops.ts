@@ -193,7 +193,6 @@ export function attention(
   drop: DropoutContext | undefined,
 ): tf.Tensor2D {
   const [B, H, Tq, hd] = q.shape;
-  const S = k.shape[2];
   const rate = drop?.rate ?? 0;
   const seed = rate > 0 ? drop!.prng.nextUint32() : 0;
   const op = tf.customGrad((a, b, c, d, save) => {
