@@ -181,22 +181,30 @@ function forLoop(i: number, end: number, step: number, body: number[]): number[]
   ];
 }
 
+/** `for (r = 0; r < rows; r++) { row = r·width; body }`, all locals: a loop over the rows of a `[rows, width]` array. */
+function forRows(r: number, rows: number, width: number, row: number, body: number[]): number[] {
+  return forLoop(r, rows, 1, [...op.get(r), ...op.get(width), ...op.i32Mul, ...op.set(row), ...body]);
+}
+
 /** `a + 4·i` (the byte address of float `i` of the array at byte address `a`, both locals). */
 const at = (a: number, i: number) => [...op.get(a), ...op.get(i), ...op.i32(4), ...op.i32Mul, ...op.i32Add];
 
-/** The four lanes of the v128 on the stack added in lane order, as an f32 (via local `tmp`). */
-const laneSum = (tmp: number) => [
+/** The four lanes of the v128 on the stack combined in lane order by `combine` (f32.add, f32.max), via local `tmp`. */
+const laneReduce = (tmp: number, combine: number[]) => [
   ...op.tee(tmp),
   ...op.lane(0),
-  ...op.get(tmp),
-  ...op.lane(1),
-  ...op.f32Add,
-  ...op.get(tmp),
-  ...op.lane(2),
-  ...op.f32Add,
-  ...op.get(tmp),
-  ...op.lane(3),
-  ...op.f32Add,
+  ...[1, 2, 3].flatMap((l) => [...op.get(tmp), ...op.lane(l), ...combine]),
+];
+
+/** `base + 4·(start + j)`: the byte address of float j of the row starting at float `start` (all three locals). */
+const rowAt = (base: number, start: number, j: number) => [
+  ...op.get(base),
+  ...op.get(start),
+  ...op.get(j),
+  ...op.i32Add,
+  ...op.i32(4),
+  ...op.i32Mul,
+  ...op.i32Add,
 ];
 
 interface Func {
@@ -291,27 +299,20 @@ function geluGradFunc(): Func {
 function layerNormFunc(): Func {
   const [x, g, b, y, xHat, invStd, rows, D] = [0, 1, 2, 3, 4, 5, 6, 7];
   const [r, j, row, acc, tmp, mean, inv, c] = [8, 9, 10, 11, 12, 13, 14, 15];
-  const rowAt = (
-    base: number,
-  ) => [...op.get(base), ...op.get(row), ...op.get(j), ...op.i32Add, ...op.i32(4), ...op.i32Mul, ...op.i32Add];
-  const centred = [...rowAt(x), ...op.vLoad, ...op.get(mean), ...op.splat, ...op.vSub];
+  const centred = [...rowAt(x, row, j), ...op.vLoad, ...op.get(mean), ...op.splat, ...op.vSub];
   return {
     name: "layerNorm",
     params: [I32, I32, I32, I32, I32, I32, I32, I32],
     results: [],
     locals: [I32, I32, I32, V128, V128, F32, F32, V128],
-    body: forLoop(r, rows, 1, [
-      ...op.get(r),
-      ...op.get(D),
-      ...op.i32Mul,
-      ...op.set(row),
+    body: forRows(r, rows, D, row, [
       // mean
       ...op.f32(0),
       ...op.splat,
       ...op.set(acc),
-      ...forLoop(j, D, 4, [...op.get(acc), ...rowAt(x), ...op.vLoad, ...op.vAdd, ...op.set(acc)]),
+      ...forLoop(j, D, 4, [...op.get(acc), ...rowAt(x, row, j), ...op.vLoad, ...op.vAdd, ...op.set(acc)]),
       ...op.get(acc),
-      ...laneSum(tmp),
+      ...laneReduce(tmp, op.f32Add),
       ...op.get(D),
       0xb3, // f32.convert_i32_u
       ...op.f32Div,
@@ -331,7 +332,7 @@ function layerNormFunc(): Func {
       ]),
       ...op.f32(1),
       ...op.get(acc),
-      ...laneSum(tmp),
+      ...laneReduce(tmp, op.f32Add),
       ...op.get(D),
       0xb3,
       ...op.f32Div,
@@ -345,14 +346,14 @@ function layerNormFunc(): Func {
       ...op.f32Store,
       // x̂ and y
       ...forLoop(j, D, 4, [
-        ...rowAt(xHat),
+        ...rowAt(xHat, row, j),
         ...centred,
         ...op.get(inv),
         ...op.splat,
         ...op.vMul,
         ...op.tee(c),
         ...op.vStore,
-        ...rowAt(y),
+        ...rowAt(y, row, j),
         ...op.get(c),
         ...at(g, j),
         ...op.vLoad,
@@ -373,9 +374,6 @@ function layerNormFunc(): Func {
 function layerNormGradFunc(): Func {
   const [dy, xHat, invStd, g, dx, dg, db, rows, D] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   const [r, j, row, acc1, acc2, tmp, m1, m2, dyv, xv, dxh] = [9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19];
-  const rowAt = (
-    base: number,
-  ) => [...op.get(base), ...op.get(row), ...op.get(j), ...op.i32Add, ...op.i32(4), ...op.i32Mul, ...op.i32Add];
   const accumulate = (into: number, value: number[]) => [
     ...at(into, j),
     ...at(into, j),
@@ -400,20 +398,16 @@ function layerNormGradFunc(): Func {
         ...op.splat,
         ...op.vStore,
       ]),
-      ...forLoop(r, rows, 1, [
-        ...op.get(r),
-        ...op.get(D),
-        ...op.i32Mul,
-        ...op.set(row),
+      ...forRows(r, rows, D, row, [
         ...op.f32(0),
         ...op.splat,
         ...op.tee(acc1),
         ...op.set(acc2),
         ...forLoop(j, D, 4, [
-          ...rowAt(dy),
+          ...rowAt(dy, row, j),
           ...op.vLoad,
           ...op.set(dyv),
-          ...rowAt(xHat),
+          ...rowAt(xHat, row, j),
           ...op.vLoad,
           ...op.set(xv),
           ...op.get(dyv),
@@ -435,20 +429,20 @@ function layerNormGradFunc(): Func {
           ...accumulate(db, op.get(dyv)),
         ]),
         ...op.get(acc1),
-        ...laneSum(tmp),
+        ...laneReduce(tmp, op.f32Add),
         ...op.get(D),
         0xb3,
         ...op.f32Div,
         ...op.set(m1),
         ...op.get(acc2),
-        ...laneSum(tmp),
+        ...laneReduce(tmp, op.f32Add),
         ...op.get(D),
         0xb3,
         ...op.f32Div,
         ...op.set(m2),
         ...forLoop(j, D, 4, [
-          ...rowAt(dx),
-          ...rowAt(dy),
+          ...rowAt(dx, row, j),
+          ...rowAt(dy, row, j),
           ...op.vLoad,
           ...at(g, j),
           ...op.vLoad,
@@ -456,7 +450,7 @@ function layerNormGradFunc(): Func {
           ...op.get(m1),
           ...op.splat,
           ...op.vSub,
-          ...rowAt(xHat),
+          ...rowAt(xHat, row, j),
           ...op.vLoad,
           ...op.get(m2),
           ...op.splat,
@@ -480,14 +474,11 @@ function layerNormGradFunc(): Func {
 function softmaxGradFunc(): Func {
   const [p, dp, kept, ds, rows, S, scale] = [0, 1, 2, 3, 4, 5, 6];
   const [r, j, row, acc, tmp, t] = [7, 8, 9, 10, 11, 12];
-  const rowAt = (
-    base: number,
-  ) => [...op.get(base), ...op.get(row), ...op.get(j), ...op.i32Add, ...op.i32(4), ...op.i32Mul, ...op.i32Add];
   // dp where kept > 0 (without dropout the caller passes p itself: where p is 0, p·(…) is 0 either way)
   const dpMasked = [
-    ...rowAt(dp),
+    ...rowAt(dp, row, j),
     ...op.vLoad,
-    ...rowAt(kept),
+    ...rowAt(kept, row, j),
     ...op.vLoad,
     ...op.f32(0),
     ...op.splat,
@@ -499,29 +490,25 @@ function softmaxGradFunc(): Func {
     params: [I32, I32, I32, I32, I32, I32, F32],
     results: [],
     locals: [I32, I32, I32, V128, V128, F32],
-    body: forLoop(r, rows, 1, [
-      ...op.get(r),
-      ...op.get(S),
-      ...op.i32Mul,
-      ...op.set(row),
+    body: forRows(r, rows, S, row, [
       ...op.f32(0),
       ...op.splat,
       ...op.set(acc),
       ...forLoop(j, S, 4, [
         ...op.get(acc),
         ...dpMasked,
-        ...rowAt(p),
+        ...rowAt(p, row, j),
         ...op.vLoad,
         ...op.vMul,
         ...op.vAdd,
         ...op.set(acc),
       ]),
       ...op.get(acc),
-      ...laneSum(tmp),
+      ...laneReduce(tmp, op.f32Add),
       ...op.set(t),
       ...forLoop(j, S, 4, [
-        ...rowAt(ds),
-        ...rowAt(p),
+        ...rowAt(ds, row, j),
+        ...rowAt(p, row, j),
         ...op.vLoad,
         ...dpMasked,
         ...op.get(t),
@@ -586,26 +573,13 @@ function geluFunc(): Func {
 function maskedSoftmaxFunc(): Func {
   const [x, mask, out, rows, S, maskRows] = [0, 1, 2, 3, 4, 5];
   const [r, j, row, mrow, acc, tmp, top, e1, e2, e3] = [6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
-  const rowAt = (base: number, start: number) => [
-    ...op.get(base),
-    ...op.get(start),
-    ...op.get(j),
-    ...op.i32Add,
-    ...op.i32(4),
-    ...op.i32Mul,
-    ...op.i32Add,
-  ];
-  const logit = [...rowAt(x, row), ...op.vLoad, ...rowAt(mask, mrow), ...op.vLoad, ...op.vAdd];
+  const logit = [...rowAt(x, row, j), ...op.vLoad, ...rowAt(mask, mrow, j), ...op.vLoad, ...op.vAdd];
   return {
     name: "maskedSoftmax",
     params: [I32, I32, I32, I32, I32, I32],
     results: [],
     locals: [I32, I32, I32, I32, V128, V128, F32, V128, V128, V128],
-    body: forLoop(r, rows, 1, [
-      ...op.get(r),
-      ...op.get(S),
-      ...op.i32Mul,
-      ...op.set(row),
+    body: forRows(r, rows, S, row, [
       ...op.get(r),
       ...op.get(maskRows),
       ...op.i32RemU,
@@ -616,22 +590,12 @@ function maskedSoftmaxFunc(): Func {
       ...op.set(acc),
       ...forLoop(j, S, 4, [...op.get(acc), ...logit, ...op.vMax, ...op.set(acc)]),
       ...op.get(acc),
-      ...op.tee(tmp),
-      ...op.lane(0),
-      ...op.get(tmp),
-      ...op.lane(1),
-      ...op.f32Max,
-      ...op.get(tmp),
-      ...op.lane(2),
-      ...op.f32Max,
-      ...op.get(tmp),
-      ...op.lane(3),
-      ...op.f32Max,
+      ...laneReduce(tmp, op.f32Max),
       ...op.set(top),
       ...splat(0),
       ...op.set(acc),
       ...forLoop(j, S, 4, [
-        ...rowAt(out, row),
+        ...rowAt(out, row, j),
         ...logit,
         ...op.get(top),
         ...op.splat,
@@ -645,12 +609,12 @@ function maskedSoftmaxFunc(): Func {
         ...op.set(acc),
       ]),
       ...op.get(acc),
-      ...laneSum(tmp),
+      ...laneReduce(tmp, op.f32Add),
       ...op.splat,
       ...op.set(acc),
       ...forLoop(j, S, 4, [
-        ...rowAt(out, row),
-        ...rowAt(out, row),
+        ...rowAt(out, row, j),
+        ...rowAt(out, row, j),
         ...op.vLoad,
         ...op.get(acc),
         ...op.vDiv,
