@@ -245,30 +245,25 @@ async function workerStep(
     const kernels = (await tf.profile(() => {
       state = ilqlUpdate(state, [batch]).state;
     })).kernels.filter((k) => tf.getKernel(k.name, tf.getBackend()) !== undefined); // not the named scopes
-    const byKernel = new Map<string, { ms: number; calls: number }>();
-    for (const k of kernels) {
-      const key = `${k.name} ${JSON.stringify(k.outputShapes)}`;
-      const e = byKernel.get(key) ?? { ms: 0, calls: 0 };
-      e.ms += k.kernelTimeMs as number;
-      e.calls++;
-      byKernel.set(key, e);
-    }
-    const total = kernels.reduce((s, k) => s + (k.kernelTimeMs as number), 0);
-    const byName = new Map<string, { ms: number; calls: number }>();
-    for (const k of kernels) {
-      const e = byName.get(k.name) ?? { ms: 0, calls: 0 };
-      e.ms += k.kernelTimeMs as number;
-      e.calls++;
-      byName.set(k.name, e);
-    }
-    console.error(`kernel time ${fmt(total, 1)} ms in ${kernels.length} kernels; by kernel:`);
-    for (const [name, e] of [...byName].sort((a, b) => b[1].calls - a[1].calls)) {
-      console.error(`${fmt(e.ms, 1).padStart(8)} ms ${String(e.calls).padStart(5)}×  ${name}`);
-    }
-    console.error("top 25 by kernel and output shape:");
-    for (const [key, e] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) {
+    // kernel time and calls grouped by a key of each kernel
+    const group = (key: (k: typeof kernels[number]) => string) => {
+      const out = new Map<string, { ms: number; calls: number }>();
+      for (const k of kernels) {
+        const e = out.get(key(k)) ?? { ms: 0, calls: 0 };
+        e.ms += k.kernelTimeMs as number;
+        e.calls++;
+        out.set(key(k), e);
+      }
+      return out;
+    };
+    const line = ([key, e]: [string, { ms: number; calls: number }]) =>
       console.error(`${fmt(e.ms, 1).padStart(8)} ms ${String(e.calls).padStart(5)}×  ${key}`);
-    }
+    const total = kernels.reduce((s, k) => s + (k.kernelTimeMs as number), 0);
+    console.error(`kernel time ${fmt(total, 1)} ms in ${kernels.length} kernels; by kernel:`);
+    [...group((k) => k.name)].sort((a, b) => b[1].calls - a[1].calls).forEach(line);
+    console.error("top 25 by kernel and output shape:");
+    [...group((k) => `${k.name} ${JSON.stringify(k.outputShapes)}`)].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)
+      .forEach(line);
   }
   const med = median(times);
   console.log(JSON.stringify({

@@ -65,10 +65,9 @@ const op = {
   i32Mul: [0x6c],
   i32GeU: [0x4f],
   f32Add: [0x92],
-  f32Sub: [0x93],
-  f32Mul: [0x94],
   f32Div: [0x95],
   f32Sqrt: [0x91],
+  f32FromU32: [0xb3], // f32.convert_i32_u
   f32Load: [0x2a, 2, 0],
   f32Store: [0x38, 2, 0],
   vLoad: [...simd(0x00), 2, 0],
@@ -196,6 +195,14 @@ const laneReduce = (tmp: number, combine: number[]) => [
   ...[1, 2, 3].flatMap((l) => [...op.get(tmp), ...op.lane(l), ...combine]),
 ];
 
+/** The mean of the four lanes of the v128 on the stack, taken as `width` floats' sum (via local `tmp`), as an f32. */
+const laneMean = (tmp: number, width: number) => [
+  ...laneReduce(tmp, op.f32Add),
+  ...op.get(width),
+  ...op.f32FromU32,
+  ...op.f32Div,
+];
+
 /** `base + 4·(start + j)`: the byte address of float j of the row starting at float `start` (all three locals). */
 const rowAt = (base: number, start: number, j: number) => [
   ...op.get(base),
@@ -243,8 +250,10 @@ function assemble(funcs: Func[], shared: boolean): Uint8Array<ArrayBuffer> {
 
 // ---- kernels (pointers are byte addresses on the heap, sizes are float counts) ----
 
-const GELU_2C = 2 * Math.sqrt(2 / Math.PI);
-const GELU_K = 0.044715;
+/** GELU's tanh-form constants, 2·√(2/π) and k, shared with `ops.ts`'s tensor version. */
+export const GELU_2C = 2 * Math.sqrt(2 / Math.PI);
+/** The cubic term's coefficient of GELU's tanh form. */
+export const GELU_K = 0.044715;
 
 /**
  * geluGrad(x, s, y, dy, out, n): out = dy·(s + (y − y·s)·(x²·3k·2c + 2c)), n a multiple of 4. The operations and
@@ -278,11 +287,9 @@ function geluGradFunc(): Func {
       ...op.tee(xv),
       ...op.get(xv),
       ...op.vMul,
-      ...op.f32(3 * GELU_K * GELU_2C),
-      ...op.splat,
+      ...splat(3 * GELU_K * GELU_2C),
       ...op.vMul,
-      ...op.f32(GELU_2C),
-      ...op.splat,
+      ...splat(GELU_2C),
       ...op.vAdd,
       ...op.vMul,
       ...op.vAdd,
@@ -307,19 +314,14 @@ function layerNormFunc(): Func {
     locals: [I32, I32, I32, V128, V128, F32, F32, V128],
     body: forRows(r, rows, D, row, [
       // mean
-      ...op.f32(0),
-      ...op.splat,
+      ...splat(0),
       ...op.set(acc),
       ...forLoop(j, D, 4, [...op.get(acc), ...rowAt(x, row, j), ...op.vLoad, ...op.vAdd, ...op.set(acc)]),
       ...op.get(acc),
-      ...laneReduce(tmp, op.f32Add),
-      ...op.get(D),
-      0xb3, // f32.convert_i32_u
-      ...op.f32Div,
+      ...laneMean(tmp, D),
       ...op.set(mean),
       // 1/√(variance + eps)
-      ...op.f32(0),
-      ...op.splat,
+      ...splat(0),
       ...op.set(acc),
       ...forLoop(j, D, 4, [
         ...op.get(acc),
@@ -332,10 +334,7 @@ function layerNormFunc(): Func {
       ]),
       ...op.f32(1),
       ...op.get(acc),
-      ...laneReduce(tmp, op.f32Add),
-      ...op.get(D),
-      0xb3,
-      ...op.f32Div,
+      ...laneMean(tmp, D),
       ...op.f32(1e-5),
       ...op.f32Add,
       ...op.f32Sqrt,
@@ -390,17 +389,14 @@ function layerNormGradFunc(): Func {
     body: [
       ...forLoop(j, D, 4, [
         ...at(dg, j),
-        ...op.f32(0),
-        ...op.splat,
+        ...splat(0),
         ...op.vStore,
         ...at(db, j),
-        ...op.f32(0),
-        ...op.splat,
+        ...splat(0),
         ...op.vStore,
       ]),
       ...forRows(r, rows, D, row, [
-        ...op.f32(0),
-        ...op.splat,
+        ...splat(0),
         ...op.tee(acc1),
         ...op.set(acc2),
         ...forLoop(j, D, 4, [
@@ -429,16 +425,10 @@ function layerNormGradFunc(): Func {
           ...accumulate(db, op.get(dyv)),
         ]),
         ...op.get(acc1),
-        ...laneReduce(tmp, op.f32Add),
-        ...op.get(D),
-        0xb3,
-        ...op.f32Div,
+        ...laneMean(tmp, D),
         ...op.set(m1),
         ...op.get(acc2),
-        ...laneReduce(tmp, op.f32Add),
-        ...op.get(D),
-        0xb3,
-        ...op.f32Div,
+        ...laneMean(tmp, D),
         ...op.set(m2),
         ...forLoop(j, D, 4, [
           ...rowAt(dx, row, j),
@@ -480,8 +470,7 @@ function softmaxGradFunc(): Func {
     ...op.vLoad,
     ...rowAt(kept, row, j),
     ...op.vLoad,
-    ...op.f32(0),
-    ...op.splat,
+    ...splat(0),
     ...op.vGt,
     ...op.vAnd,
   ];
@@ -491,8 +480,7 @@ function softmaxGradFunc(): Func {
     results: [],
     locals: [I32, I32, I32, V128, V128, F32],
     body: forRows(r, rows, S, row, [
-      ...op.f32(0),
-      ...op.splat,
+      ...splat(0),
       ...op.set(acc),
       ...forLoop(j, S, 4, [
         ...op.get(acc),
@@ -737,16 +725,18 @@ function kernels(): { backend: WasmBackend; exports: Exports } | null {
   return instance;
 }
 
-function address(backend: WasmBackend, t: tf.TensorInfo): number {
-  return backend.dataIdMap.get(t.dataId).memoryOffset;
-}
-
-function output(backend: WasmBackend, shape: number[]): tf.TensorInfo {
-  return backend.makeOutput(shape, "float32");
-}
-
-function tensor(info: tf.TensorInfo): tf.Tensor {
-  return tf.engine().makeTensorFromTensorInfo(info);
+/**
+ * Makes float32 outputs of `shapes` on the heap, lets `call` run a kernel given the byte address of any tensor and the
+ * outputs, and returns the outputs as tensors.
+ */
+function launch(
+  backend: WasmBackend,
+  shapes: number[][],
+  call: (address: (t: tf.TensorInfo) => number, outs: tf.TensorInfo[]) => void,
+): tf.Tensor[] {
+  const outs = shapes.map((shape) => backend.makeOutput([...shape], "float32"));
+  call((t) => backend.dataIdMap.get(t.dataId).memoryOffset, outs);
+  return outs.map((info) => tf.engine().makeTensorFromTensorInfo(info));
 }
 
 const fits = (...ts: tf.Tensor[]) => ts.every((t) => t.dtype === "float32" && t.size % 4 === 0);
@@ -758,20 +748,17 @@ const fits = (...ts: tf.Tensor[]) => ts.every((t) => t.dtype === "float32" && t.
 export function fusedDropout(x: tf.Tensor, seed: number, rate: number): tf.Tensor | null {
   const k = kernels();
   if (k === null || !fits(x)) return null;
-  const out = output(k.backend, [...x.shape]);
-  const a = (t: tf.TensorInfo) => address(k.backend, t);
-  k.exports.dropout(a(x), a(out), x.size, seed, Math.floor(rate * 65536), 1 / (1 - rate));
-  return tensor(out);
+  return launch(k.backend, [x.shape], (a, [out]) => {
+    k.exports.dropout(a(x), a(out!), x.size, seed, Math.floor(rate * 65536), 1 / (1 - rate));
+  })[0]!;
 }
 
 /** GELU (tanh form, as x·σ(2z)): σ(2z) and the output, or null when no fused kernel applies. */
 export function fusedGelu(x: tf.Tensor): { s: tf.Tensor; y: tf.Tensor } | null {
   const k = kernels();
   if (k === null || !fits(x)) return null;
-  const [s, y] = [output(k.backend, [...x.shape]), output(k.backend, [...x.shape])];
-  const a = (t: tf.TensorInfo) => address(k.backend, t);
-  k.exports.gelu(a(x), a(s), a(y), x.size);
-  return { s: tensor(s), y: tensor(y) };
+  const [s, y] = launch(k.backend, [x.shape, x.shape], (a, [s, y]) => k.exports.gelu(a(x), a(s!), a(y!), x.size));
+  return { s: s!, y: y! };
 }
 
 /**
@@ -783,20 +770,18 @@ export function fusedMaskedSoftmax(scores: tf.Tensor, mask: tf.Tensor): tf.Tenso
   const [Tq, S] = scores.shape.slice(-2) as [number, number];
   const maskFits = mask.rank === 2 && mask.shape[0] === Tq && mask.shape[1] === S;
   if (k === null || !maskFits || !fits(scores, mask) || S % 4 !== 0) return null;
-  const out = output(k.backend, [...scores.shape]);
-  const a = (t: tf.TensorInfo) => address(k.backend, t);
-  k.exports.maskedSoftmax(a(scores), a(mask), a(out), scores.size / S, S, Tq);
-  return tensor(out);
+  return launch(k.backend, [scores.shape], (a, [out]) => {
+    k.exports.maskedSoftmax(a(scores), a(mask), a(out!), scores.size / S, S, Tq);
+  })[0]!;
 }
 
 /** GELU's input gradient from x, σ(2z), y and dy (same shapes), or null when no fused kernel applies. */
 export function fusedGeluGrad(x: tf.Tensor, s: tf.Tensor, y: tf.Tensor, dy: tf.Tensor): tf.Tensor | null {
   const k = kernels();
   if (k === null || !fits(x, s, y, dy)) return null;
-  const out = output(k.backend, [...x.shape]);
-  const a = (t: tf.TensorInfo) => address(k.backend, t);
-  k.exports.geluGrad(a(x), a(s), a(y), a(dy), a(out), x.size);
-  return tensor(out);
+  return launch(k.backend, [x.shape], (a, [out]) => {
+    k.exports.geluGrad(a(x), a(s), a(y), a(dy), a(out!), x.size);
+  })[0]!;
 }
 
 /** Layer norm over the last axis: y, x̂ and 1/σ (`[..., 1]`), or null when no fused kernel applies. */
@@ -808,11 +793,10 @@ export function fusedLayerNorm(
   const k = kernels();
   const D = x.shape[x.rank - 1]!;
   if (k === null || !fits(x, g, b) || D % 4 !== 0) return null;
-  const rows = x.size / D;
-  const [y, xHat, invStd] = [x.shape, x.shape, [...x.shape.slice(0, -1), 1]].map((s) => output(k.backend, [...s]));
-  const a = (t: tf.TensorInfo) => address(k.backend, t);
-  k.exports.layerNorm(a(x), a(g), a(b), a(y!), a(xHat!), a(invStd!), rows, D);
-  return { y: tensor(y!), xHat: tensor(xHat!), invStd: tensor(invStd!) };
+  const [y, xHat, invStd] = launch(k.backend, [x.shape, x.shape, [...x.shape.slice(0, -1), 1]], (a, [y, h, i]) => {
+    k.exports.layerNorm(a(x), a(g), a(b), a(y!), a(h!), a(i!), x.size / D, D);
+  });
+  return { y: y!, xHat: xHat!, invStd: invStd! };
 }
 
 /** Layer norm's gradients (input, gain, bias) from dy, x̂, 1/σ and the gain, or null when no fused kernel applies. */
@@ -825,10 +809,10 @@ export function fusedLayerNormGrad(
   const k = kernels();
   const D = dy.shape[dy.rank - 1]!;
   if (k === null || !fits(dy, xHat, g) || invStd.dtype !== "float32" || D % 4 !== 0) return null;
-  const [dx, dg, db] = [[...dy.shape], [D], [D]].map((s) => output(k.backend, s));
-  const a = (t: tf.TensorInfo) => address(k.backend, t);
-  k.exports.layerNormGrad(a(dy), a(xHat), a(invStd), a(g), a(dx!), a(dg!), a(db!), dy.size / D, D);
-  return [tensor(dx!), tensor(dg!), tensor(db!)];
+  const [dx, dg, db] = launch(k.backend, [dy.shape, [D], [D]], (a, [dx, dg, db]) => {
+    k.exports.layerNormGrad(a(dy), a(xHat), a(invStd), a(g), a(dx!), a(dg!), a(db!), dy.size / D, D);
+  });
+  return [dx!, dg!, db!];
 }
 
 /**
@@ -839,8 +823,7 @@ export function fusedSoftmaxGrad(p: tf.Tensor, dp: tf.Tensor, kept: tf.Tensor | 
   const k = kernels();
   const S = p.shape[p.rank - 1]!;
   if (k === null || !fits(p, dp, ...(kept ? [kept] : [])) || S % 4 !== 0) return null;
-  const ds = output(k.backend, [...p.shape]);
-  const a = (t: tf.TensorInfo) => address(k.backend, t);
-  k.exports.softmaxGrad(a(p), a(dp), a(kept ?? p), a(ds), p.size / S, S, scale);
-  return tensor(ds);
+  return launch(k.backend, [p.shape], (a, [ds]) => {
+    k.exports.softmaxGrad(a(p), a(dp), a(kept ?? p), a(ds!), p.size / S, S, scale);
+  })[0]!;
 }

@@ -9,14 +9,13 @@ import {
   fusedLayerNormGrad,
   fusedMaskedSoftmax,
   fusedSoftmaxGrad,
+  GELU_2C,
+  GELU_K,
 } from "./_wasm_simd.ts";
 import { fillDropoutMask, Prng } from "./prng.ts";
 
 const backend = await testBackend();
 const onWasm = backend.backend === "wasm";
-
-const GELU_2C = 2 * Math.sqrt(2 / Math.PI);
-const GELU_K = 0.044715;
 
 function randomTensor(shape: number[], seed: number, scale = 1): tf.Tensor {
   const prng = new Prng(seed);

@@ -14,7 +14,6 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { activeWasmBackend, heapView } from "./_wasm_heap.ts";
 import {
   fusedDropout,
   fusedGelu,
@@ -23,6 +22,8 @@ import {
   fusedLayerNormGrad,
   fusedMaskedSoftmax,
   fusedSoftmaxGrad,
+  GELU_2C,
+  GELU_K,
 } from "./_wasm_simd.ts";
 import { fillDropoutMask, type Prng } from "./prng.ts";
 
@@ -158,16 +159,9 @@ export interface DropoutContext {
 }
 
 function dropoutMask(seed: number, rate: number, shape: number[]): tf.Tensor {
-  const wasm = activeWasmBackend();
-  if (wasm === null) {
-    const values = new Float32Array(tf.util.sizeFromShape(shape));
-    fillDropoutMask(values, seed, rate);
-    return tf.tensor(values, shape);
-  }
-  // written straight onto the wasm heap: no JS buffer to allocate and copy per mask
-  const info = wasm.makeOutput(shape, "float32");
-  fillDropoutMask(heapView(wasm, info), seed, rate);
-  return tf.engine().makeTensorFromTensorInfo(info);
+  const values = new Float32Array(tf.util.sizeFromShape(shape));
+  fillDropoutMask(values, seed, rate);
+  return tf.tensor(values, shape);
 }
 
 /** x times the dropout mask of `seed` (one fused pass on wasm, the mask itself never stored). */
@@ -265,9 +259,6 @@ const layerNormOp = tf.customGrad((x, gain, bias, save) => {
 export function layerNorm(x: tf.Tensor, gain: tf.Tensor, bias: tf.Tensor): tf.Tensor {
   return layerNormOp(x, gain, bias) as tf.Tensor;
 }
-
-const GELU_2C = 2 * Math.sqrt(2 / Math.PI);
-const GELU_K = 0.044715;
 
 function geluSigmoid(x: tf.Tensor): tf.Tensor {
   return tf.sigmoid(tf.mul(x, tf.add(tf.mul(tf.square(x), GELU_2C * GELU_K), GELU_2C))); // σ(2z), 2z = 2c(x + kx³)
