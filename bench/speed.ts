@@ -18,6 +18,10 @@ import { defaultsOf } from "../ilql/config.ts";
 import { DECODE_SPEC, generate, textPolicy } from "../ilql/decode.ts";
 import type { Batch } from "../ilql/episode.ts";
 import { ILQL_SPEC, ilqlUpdate, initIlqlState, makeOptimizer } from "../ilql/ilql.ts";
+import { trainIlql, trainSeeds } from "../ilql/run.ts";
+import { TASKS } from "../eval/registry.ts";
+import { datasetOf } from "../eval/runner.ts";
+import { expandSuite, SUITES } from "../eval/suite.ts";
 import { IlqlModel, MODEL_SPEC } from "../ilql/model.ts";
 import { OPTIM_SPEC } from "../ilql/optim.ts";
 import { Prng } from "../ilql/prng.ts";
@@ -279,6 +283,45 @@ async function workerStep(
   }));
 }
 
+/**
+ * Worker: ms per optimizer step of the Wordle paper suite's BC run (its model, data and batch) for `seeds` seeds:
+ * one seed trained as one run (`trainIlql`), or several stacked in one computation (`trainSeeds`).
+ */
+async function workerSeeds(task: string, seeds: number, threads: number | undefined, warmup: number, reps: number) {
+  const backend = await initBackend({ blas: "on", warn: () => {}, ...(threads === undefined ? {} : { threads }) });
+  const runs = expandSuite(SUITES.paper!, {
+    tasks: [task],
+    algorithms: ["bc"],
+    seeds: Array.from({ length: seeds }, (_, i) => i),
+  }).filter((r) => r.config.decode.method === "greedy");
+  const configs = runs.map((r) => ({
+    ...r.config,
+    train: { ...r.config.train, steps: warmup + reps, logEvery: 1, evalEvery: 0 },
+  }));
+  const data = datasetOf(runs[0]!);
+  const tokenizer = TASKS[task]!.tokenizer;
+  const stamps: number[] = [];
+  const stamp = (s: number) => s === 0 && stamps.push(performance.now());
+  if (seeds === 1) {
+    const { state } = await trainIlql(data, tokenizer, configs[0]!, { onLog: () => stamp(0) });
+    state.model.dispose();
+    state.optimizer.dispose();
+  } else {
+    for (const { model } of await trainSeeds(data, tokenizer, configs, { onLog: (s) => stamp(s) })) model.dispose();
+  }
+  const ms = (stamps.at(-1)! - stamps[warmup - 1]!) / reps;
+  const runSteps = configs[0]!.start.steps + runs[0]!.config.train.steps;
+  console.log(
+    JSON.stringify({
+      backend: backend.summary,
+      seeds,
+      ms_per_step: ms,
+      run_steps: runSteps,
+      peak_rss_mib: peakRssMiB(),
+    }),
+  );
+}
+
 /** Worker: sgemm throughput of the active BLAS at 2048³ (the practical peak the GFLOP/s are compared with). */
 async function workerPeak() {
   const backend = await initBackend({ blas: "on", warn: () => {} });
@@ -366,7 +409,7 @@ const fmt = (x: number | undefined, d = 0) =>
     : x.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d });
 
 const HELP = `deno task bench:speed [--preset tiny,wordle,dialogue,gpt-small] [--layout separate,shared] [--rounds 2]
-  [--warmup W --reps R] [--kernels avx2,avx512] [--no-torch] [--no-wasm] [--out results/speed]
+  [--warmup W --reps R] [--kernels avx2,avx512] [--no-torch] [--no-wasm] [--seeds-only] [--out results/speed]
 
 Times our ILQL step (native BLAS under each OpenBLAS kernel type, and the wasm-only path) and the PyTorch anchor
 under the same kernel type, alternately, then decoding and the Wordle evaluator. Writes OUT.md and OUT.json.
@@ -374,6 +417,10 @@ The anchor needs python3-torch and OpenBLAS: sudo bash bench/setup_torch.sh. Wit
 runs.
 
 Presets list the thread counts they are timed with (tiny: 1 and 2, each side keeping its faster; others: 2).
+
+Then seeds per hour of the paper suite's BC run (stitch and Wordle) trained one per process (1 × 2 threads, 2 × 1
+thread) or as stacked seeds (2 or 3 in one computation). --seeds-only measures just that section and rewrites it into
+an existing OUT.md/OUT.json.
 
 Profile one configuration (kernel counts and times of one step, on stderr):
   deno task bench:speed --worker step --preset tiny --layout shared --blas on --threads 1 --profile`;
@@ -392,6 +439,9 @@ async function main() {
     "no-wasm": { type: "boolean", default: false },
     profile: { type: "boolean", default: false },
     threads: { type: "string" },
+    seeds: { type: "string" },
+    task: { type: "string" },
+    "seeds-only": { type: "boolean", default: false },
     out: { type: "string", default: "results/speed" },
     help: { type: "boolean", default: false },
   }, false);
@@ -415,27 +465,43 @@ async function main() {
       values.threads === undefined ? undefined : Number(values.threads),
     );
   }
+  if (values.worker === "seeds") {
+    return await workerSeeds(
+      values.task ?? "wordle",
+      Number(values.seeds ?? 1),
+      values.threads === undefined ? undefined : Number(values.threads),
+      Number(values.warmup ?? 30),
+      Number(values.reps ?? 150),
+    );
+  }
   if (values.worker === "decode") return await workerDecode(blas);
   if (values.worker === "peak") return await workerPeak();
   if (values.worker !== undefined) throw new UsageError(`unknown worker '${values.worker}'`);
 
   const rounds = Number(values.rounds);
+  const self = new URL(import.meta.url).pathname;
+  const denoArgs = [
+    "run",
+    "--allow-read",
+    "--allow-write=.cache",
+    "--allow-sys=cpus,homedir",
+    "--allow-ffi",
+    "--allow-env=ILQL_BLAS_LIB,NAPI_RS_NATIVE_LIBRARY_PATH,NAPI_RS_FORCE_WASI,DISABLE_SYSTEM_FONTS_LOAD",
+    self,
+  ];
+  if (values["seeds-only"]) {
+    const previous = JSON.parse(await Deno.readTextFile(`${values.out}.json`));
+    const report = { ...previous, seeds: await seedsSection(denoArgs, rounds) };
+    await writeFileAtomic(`${values.out}.json`, JSON.stringify(report, null, 2) + "\n");
+    await writeFileAtomic(`${values.out}.md`, markdown(report));
+    return console.log(`wrote the stacked-seeds section of ${values.out}.md and ${values.out}.json`);
+  }
   const withTorch = !values["no-torch"] && (await torchAvailable());
   if (!values["no-torch"] && !withTorch) {
     console.warn(
       "warning: PyTorch anchor skipped (python3-torch missing); install it with: sudo bash bench/setup_torch.sh",
     );
   }
-  const self = new URL(import.meta.url).pathname;
-  const denoArgs = [
-    "run",
-    "--allow-read",
-    "--allow-write=.cache",
-    "--allow-sys=cpus",
-    "--allow-ffi",
-    "--allow-env=ILQL_BLAS_LIB",
-    self,
-  ];
   const peaks: Record<string, number> = {};
   let withBlas = true;
   for (const k of kernels) {
@@ -526,10 +592,70 @@ async function main() {
   for (const mode of withBlas ? ["on", "off"] : ["off"]) {
     decode[mode] = await runJson(Deno.execPath(), [...denoArgs, "--worker", "decode", "--blas", mode]);
   }
-  const report = { date: new Date().toISOString(), machine: machineLine(), kernels, peaks, rows, decode };
+  const seeds = await seedsSection(denoArgs, rounds);
+  const report = { date: new Date().toISOString(), machine: machineLine(), kernels, peaks, rows, decode, seeds };
   await writeFileAtomic(`${values.out}.json`, JSON.stringify(report, null, 2) + "\n");
   await writeFileAtomic(`${values.out}.md`, markdown(report));
   console.log(`wrote ${values.out}.md and ${values.out}.json`);
+}
+
+/** How several seeds of one run are trained: processes side by side, each with threads and stacked seeds. */
+interface SeedsWay {
+  processes: number;
+  threads: number;
+  stacked: number;
+}
+
+const SEEDS_WAYS: SeedsWay[] = [
+  { processes: 1, threads: 1, stacked: 1 },
+  { processes: 1, threads: 2, stacked: 1 },
+  { processes: 2, threads: 1, stacked: 1 },
+  { processes: 1, threads: 1, stacked: 2 },
+  { processes: 1, threads: 1, stacked: 3 },
+  { processes: 1, threads: 2, stacked: 3 },
+  { processes: 2, threads: 1, stacked: 3 },
+];
+
+/** Seeds per hour of the paper suite's BC run (start and fine-tuning) on stitch and Wordle, for each way. */
+async function seedsSection(denoArgs: string[], rounds: number) {
+  const out: Array<{ task: string; way: SeedsWay; msPerStep: number; runSteps: number; seedsPerHour: number }> = [];
+  for (const task of ["stitch", "wordle"]) {
+    const perWay = new Map<SeedsWay, Array<{ ms: number; seedsPerHour: number; runSteps: number }>>();
+    for (let r = 0; r < rounds; r++) {
+      for (const way of SEEDS_WAYS) {
+        const args = [...denoArgs, "--worker", "seeds", "--task", task, "--seeds", String(way.stacked)];
+        const results = await Promise.all(
+          Array.from(
+            { length: way.processes },
+            () => runJson(Deno.execPath(), [...args, "--threads", String(way.threads)]),
+          ),
+        );
+        const runSteps = results[0]!.run_steps as number;
+        // every process trains `stacked` seeds, one step per ms_per_step
+        const seedsPerHour = results.reduce(
+          (n, x) => n + way.stacked * 3.6e6 / ((x.ms_per_step as number) * runSteps),
+          0,
+        );
+        const ms = median(results.map((x) => x.ms_per_step as number));
+        (perWay.get(way) ?? perWay.set(way, []).get(way)!).push({ ms, seedsPerHour, runSteps });
+        console.log(
+          `${task} ${way.processes}×${way.threads}t stacked ${way.stacked}: ${fmt(ms, 1)} ms/step, ${
+            fmt(seedsPerHour, 2)
+          } seeds/h`,
+        );
+      }
+    }
+    for (const [way, xs] of perWay) {
+      out.push({
+        task,
+        way,
+        msPerStep: median(xs.map((x) => x.ms)),
+        runSteps: xs[0]!.runSteps,
+        seedsPerHour: median(xs.map((x) => x.seedsPerHour)),
+      });
+    }
+  }
+  return out;
 }
 
 function machineLine(): string {
@@ -557,6 +683,7 @@ function markdown(report: {
   peaks: Record<string, number>;
   rows: Array<Record<string, unknown>>;
   decode: Record<string, Record<string, unknown>>;
+  seeds?: Awaited<ReturnType<typeof seedsSection>>;
 }): string {
   const { kernels, peaks, rows } = report;
   const cell = (row: Record<string, unknown>, name: string) => row[name] as Cell | undefined;
@@ -649,7 +776,31 @@ function markdown(report: {
     ),
     "",
   );
+  if (report.seeds !== undefined) lines.push(...seedsMarkdown(report.seeds));
   return lines.join("\n");
+}
+
+function seedsMarkdown(rows: Awaited<ReturnType<typeof seedsSection>>): string[] {
+  const best = new Map<string, number>();
+  for (const r of rows) best.set(r.task, Math.max(best.get(r.task) ?? 0, r.seedsPerHour));
+  return [
+    "## Several seeds: processes, threads and stacked seeds (BC of the paper suite)",
+    "",
+    "Seeds per hour of the paper suite's BC run (its shared start and its fine-tuning, the steps below) on this",
+    "machine, from ms per optimizer step (median of the rounds; 20 warm-up + 100 timed steps per process). `stacked S`",
+    "trains S seeds as one computation (`trainSeeds`: weights stacked on a leading seed axis); `P × Nt` runs P",
+    "processes side by side with N threads each. `deno task bench` runs one 1-thread job per core by default, and",
+    "stacks seeds only with `--stack-seeds`.",
+    "",
+    "| task (model) | way | ms per step | steps per run | seeds per hour | ÷ best |",
+    "|---|---|---:|---:|---:|---:|",
+    ...rows.map((r) =>
+      `| ${r.task} | ${r.way.processes} × ${r.way.threads}t, stacked ${r.way.stacked} | ${fmt(r.msPerStep, 1)} | ${
+        r.runSteps.toLocaleString("en")
+      } | ${fmt(r.seedsPerHour, 2)} | ${fmt(r.seedsPerHour / best.get(r.task)!, 2)} |`
+    ),
+    "",
+  ];
 }
 
 if (import.meta.main) await runMain(main);

@@ -16,7 +16,7 @@ import {
 } from "../ilql/cli.ts";
 import { ALGORITHMS, TASKS } from "./registry.ts";
 import { writeReport } from "./report.ts";
-import { executeRun, TrainedModels } from "./runner.ts";
+import { canStackSeeds, type ExecuteOptions, executeRun, executeSeedGroup, TrainedModels } from "./runner.ts";
 import { checkRuns, probeWritable } from "./preflight.ts";
 import { startId, STARTS_DIR } from "./starts.ts";
 import {
@@ -82,6 +82,11 @@ Options:
                       of the cores as threads unless --threads says otherwise. Default: one job per core, at most
                       one per group of runs left to do (runs sharing a start or a training are one group); 1 with
                       --shard. Two 1-thread jobs did 2.4x the steps per hour of one 2-thread run on 2 cores
+  --stack-seeds       runs that differ only in their seed train as one computation, S models stacked on a leading
+                      axis (offline algorithms without dropout; each seed equals its run alone to float rounding,
+                      not bit for bit, so a resumed or sharded bench may differ in the last digits). Off by default:
+                      on 2 cores it measured no faster per seed for Wordle's model than one seed after another,
+                      and one 1-thread job per core stays the fastest (results/speed.md)
   --starts DIR        where shared starts (start.steps > 0) are kept and found (default ${STARTS_DIR})
   --keep-checkpoints  keep each run's final checkpoint in DIR/runs/<id>/
   --no-report         skip writing the report
@@ -124,6 +129,7 @@ async function main() {
     "keep-checkpoints": { type: "boolean", default: false },
     starts: { type: "string", default: STARTS_DIR },
     jobs: { type: "string" },
+    "stack-seeds": { type: "boolean", default: false },
     "no-report": { type: "boolean", default: false },
     ...BACKEND_FLAGS,
     help: { type: "boolean", default: false },
@@ -151,8 +157,9 @@ async function main() {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+  const stackSeeds = values["stack-seeds"];
   const shard = values.shard !== undefined ? parseShardFlag(values.shard) : shardFromEnv((name) => Deno.env.get(name));
-  const mine = shard ? shardRuns(runs, shard, shareGroups(runs, shard.count)) : runs;
+  const mine = shard ? shardRuns(runs, shard, shareGroups(runs, shard.count, stackSeeds)) : runs;
   const out = values.out ?? `results/${values.suite}`;
   const options = backendOptions(values);
   const shardText = shard ? `shard ${shard.index}/${shard.count}: ` : "";
@@ -182,6 +189,7 @@ async function main() {
     allowMixed: values["allow-mixed"],
     skipCorrupt: values["skip-corrupt"],
     startsDir: values.starts,
+    stackSeeds,
   };
   const jobs = values.jobs === undefined ? null : positiveIntFlag(values.jobs, "--jobs");
   if (jobs !== null && jobs > 1 && shard !== null) {
@@ -207,10 +215,18 @@ const startGroup = (r: RunSpec) => startId(r) ?? trainingKey(r);
 /**
  * How shards split the runs: the runs of one shared start together, so no shard waits for a start another shard is
  * training, when there are at least as many starts as shards; else the runs of one training together (a start is
- * then trained once and waited for, under its lock).
+ * then trained once and waited for, under its lock). Seeds that train stacked (`stackSeeds`) stay together.
  */
-export function shareGroups(runs: readonly RunSpec[], shards: number): (run: RunSpec) => string {
-  return new Set(runs.map(startGroup)).size >= shards ? startGroup : trainingKey;
+export function shareGroups(
+  runs: readonly RunSpec[],
+  shards: number,
+  stackSeeds = false,
+): (run: RunSpec) => string {
+  const base = new Set(runs.map(startGroup)).size >= shards ? startGroup : trainingKey;
+  // seeds that train stacked stay in one shard, with the runs that reuse their trainings
+  const stacked = new Map<string, string>();
+  for (const [id, group] of seedGroups(runs, stackSeeds)) for (const r of group) stacked.set(trainingKey(r), id);
+  return (run) => stacked.get(trainingKey(run)) ?? base(run);
 }
 
 /**
@@ -276,6 +292,35 @@ export interface SuiteOptions {
   startsDir?: string;
   /** The checked plan of these runs, when the caller made it already ({@link planSuite}). */
   plan?: SuitePlan;
+  /**
+   * Runs that differ only in their seed train as one computation (stacked seeds) where they can (default false: one
+   * seed after another, see the `--stack-seeds` help for why).
+   */
+  stackSeeds?: boolean;
+}
+
+/**
+ * The runs of `todo` that train together as stacked seeds, by the id of each group's first run: the runs that train
+ * (the first of each training; later ones reuse it) grouped by everything but their seed.
+ */
+export function seedGroups(todo: readonly RunSpec[], stack: boolean): Map<string, RunSpec[]> {
+  const groups = new Map<string, RunSpec[]>();
+  if (!stack) return groups;
+  const trains = filterFirst(todo, trainingKey);
+  const bySeedless = new Map<string, RunSpec[]>();
+  for (const r of trains) {
+    const { train: { seed: _, ...train }, decode: __, ...rest } = r.config;
+    const key = JSON.stringify([r.task, r.algorithm, r.datasetSize, r.dataVersion ?? null, train, rest]);
+    bySeedless.set(key, [...(bySeedless.get(key) ?? []), r]);
+  }
+  for (const group of bySeedless.values()) if (canStackSeeds(group)) groups.set(group[0]!.id, group);
+  return groups;
+}
+
+/** The first run of each key, in order. */
+function filterFirst(runs: readonly RunSpec[], key: (r: RunSpec) => string): RunSpec[] {
+  const seen = new Set<string>();
+  return runs.filter((r) => !seen.has(key(r)) && seen.add(key(r)) !== undefined);
 }
 
 /** What {@link planSuite} found: the runs still to do, and the corrupt records of those runs to set aside first. */
@@ -353,6 +398,17 @@ export async function runSuite(runs: readonly RunSpec[], out: string, options: S
   for (const c of corrupt) console.log(`set aside corrupt record ${c.path} → ${setAsideCorrupt(c)}`);
   const progress = new Progress(runs.length, runs.length - todo.length);
   const models = new TrainedModels(todo);
+  const groups = seedGroups(todo, options.stackSeeds ?? false);
+  const groupOf = new Map([...groups.values()].flatMap((g) => g.map((r) => [r.id, g] as const)));
+  const trained = new Set<RunSpec[]>();
+  for (const group of groups.values()) {
+    console.log(`${runName(group[0]!)}: seeds ${group.map((r) => r.seed).join(", ")} train as one stacked computation`);
+  }
+  const finish = (record: RunRecord) =>
+    progress.finish(
+      `${runName(record.spec)}: return ${record.eval.mean.toFixed(3)} ± ${record.eval.se.toFixed(3)} ` +
+        `(${record.provenance.wallSeconds.toFixed(0)} s)`,
+    );
   for (const run of todo) {
     const name = runName(run);
     // another process (an overlapping invocation) may have finished it since the plan was made
@@ -361,8 +417,13 @@ export async function runSuite(runs: readonly RunSpec[], out: string, options: S
       progress.finish(`${name}: recorded by another process meanwhile, skipped`);
       continue;
     }
+    const seeds = groupOf.get(run.id);
+    if (seeds !== undefined && trained.has(seeds)) continue; // trained with its group
+    if (seeds !== undefined) trained.add(seeds);
+    // the group's runs no other process has recorded meanwhile
+    const group = seeds?.filter((r) => !existsSync(recordPath(out, r.id)));
     progress.start(name);
-    const record = await executeRun(run, out, {
+    const execute: ExecuteOptions = {
       keepCheckpoint: options.keepCheckpoints ?? false,
       models,
       ...(options.startsDir !== undefined ? { startsDir: options.startsDir } : {}),
@@ -380,11 +441,10 @@ export async function runSuite(runs: readonly RunSpec[], out: string, options: S
           `${name}${of === "start" ? " shared start" : ""}: validation return ${p.mean.toFixed(3)} ± ` +
             `${p.se.toFixed(3)} at step ${p.step}`,
         ),
-    });
-    progress.finish(
-      `${name}: return ${record.eval.mean.toFixed(3)} ± ${record.eval.se.toFixed(3)} ` +
-        `(${record.provenance.wallSeconds.toFixed(0)} s)`,
-    );
+    };
+    if (group !== undefined && group.length > 1) {
+      for (const record of await executeSeedGroup(group, out, execute)) finish(record);
+    } else finish(await executeRun(run, out, execute));
   }
   if (options.report ?? true) {
     const written = await writeReport(out, { skipCorrupt: options.skipCorrupt ?? false });

@@ -49,3 +49,53 @@ Deno.test("runSuite() skips a planned run that another process recorded meanwhil
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("runSuite() trains runs that differ only in their seed as one stacked computation, as alone", async () => {
+  await testBackend(1);
+  const runs = expandSuite(SUITES.smoke!, { algorithms: ["ilql"] });
+  const [stacked, alone] = [await Deno.makeTempDir(), await Deno.makeTempDir()];
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (line: string) => lines.push(line);
+  try {
+    await runSuite(runs, stacked, { report: false, stackSeeds: true });
+    await runSuite(runs, alone, { report: false, stackSeeds: false });
+  } finally {
+    console.log = log;
+  }
+  try {
+    assert.ok(
+      lines.some((l) => l.endsWith("ilql seed 0: seeds 0, 1 train as one stacked computation")),
+      lines.join("\n"),
+    );
+    const byId = (dir: string) => new Map(readRecords(dir).map((r) => [r.spec.id, r]));
+    const [mine, theirs] = [byId(stacked), byId(alone)];
+    assert.equal(mine.size, 2);
+    for (const [id, record] of theirs) {
+      const other = mine.get(id)!;
+      assert.equal(other.provenance.stackedSeeds, 2);
+      assert.equal(record.provenance.stackedSeeds, undefined);
+      assert.deepEqual(other.eval.returns, record.eval.returns);
+      assert.deepEqual(other.curve?.map((p) => p.step), record.curve?.map((p) => p.step));
+      for (const [i, point] of record.history.entries()) {
+        for (const [k, v] of Object.entries(point.info)) {
+          assert.ok(
+            Math.abs(other.history[i]!.info[k]! - v) <= 1e-4 * (1 + Math.abs(v)),
+            `${id} step ${point.step} ${k}`,
+          );
+        }
+      }
+    }
+  } finally {
+    await Promise.all([stacked, alone].map((d) => Deno.remove(d, { recursive: true })));
+  }
+});
+
+Deno.test("shareGroups(): seeds that train stacked stay in one shard with the runs that reuse their training", () => {
+  const runs = expandSuite(SUITES.smoke!, { algorithms: ["bc", "ilql"] });
+  const key = shareGroups(runs, 2, true);
+  for (const algorithm of ["bc", "ilql"]) {
+    assert.equal(new Set(runs.filter((r) => r.algorithm === algorithm).map(key)).size, 1, algorithm);
+  }
+  assert.equal(new Set(runs.map(key)).size, 2);
+});

@@ -14,6 +14,7 @@ import { utteranceValues } from "../ilql/values.ts";
 import { type DecodeConfig, scoredTextPolicy } from "../ilql/decode.ts";
 import type { IlqlModel } from "../ilql/model.ts";
 import { Prng } from "../ilql/prng.ts";
+import { stackedSeedsProblem, trainSeeds } from "../ilql/run.ts";
 import { evaluationDecode, trainAlgorithm, type Trained } from "../baselines/algorithm.ts";
 import type { LogRecord } from "../ilql/trainer.ts";
 import { meanSe } from "./stats.ts";
@@ -138,19 +139,25 @@ function targetQValues(
 }
 const DIAGNOSTIC_CHUNK = 256;
 
-/**
- * Trains and evaluates one run and writes its record. A run killed halfway leaves no record, so it is redone from
- * the start next time (deterministically: the same seed gives the same run).
- */
-export async function executeRun(spec: RunSpec, dir: string, options: ExecuteOptions = {}): Promise<RunRecord> {
+/** What a run needs before training: its data, decoding, diagnostics, start and where its curve goes. */
+interface Prepared {
+  spec: RunSpec;
+  started: number;
+  data: Episode[];
+  checkpointPath: string;
+  kept: Kept | undefined;
+  history: LogRecord[];
+  curve: CurvePoint[] | null;
+  decode: DecodeConfig;
+  diagnose: Diagnostics | undefined;
+  start: Awaited<ReturnType<typeof obtainStart>> | null;
+}
+
+async function prepareRun(spec: RunSpec, dir: string, options: ExecuteOptions): Promise<Prepared> {
   const started = performance.now();
   const task = TASKS[spec.task]!;
   const data = datasetOf(spec);
-  const checkpointPath = `${runDir(dir, spec.id)}/checkpoint.safetensors`;
   const kept = options.models?.take(spec);
-  const history: LogRecord[] = kept ? [...kept.history] : [];
-  // the curve is measured with the decoding of the run that trains; runs that reuse its training have none
-  const curve: CurvePoint[] | null = kept ? null : [];
   const decode = evaluationDecode(spec.config, data);
   // for value methods (learned Q heads) of tasks that have diagnostics
   const diagnose: Diagnostics | undefined = task.diagnose && spec.config.ilql.qWeight > 0
@@ -165,31 +172,42 @@ export async function executeRun(spec: RunSpec, dir: string, options: ExecuteOpt
       options.onEval?.(points.at(-1)!, "start");
     },
   });
-  // the run's own training time: a start it had to train first is timed in the start (`start.trainSeconds`)
-  const trainStarted = performance.now();
-  const trained = kept?.trained ?? await trainAlgorithm(ALGORITHMS[spec.algorithm]!, {
-    episodes: data,
-    tokenizer: task.tokenizer,
-    config: spec.config,
-    ...(task.environments ? { environments: task.environments } : {}),
-    ...(task.recentWindow ? { recentWindow: true } : {}),
-    source: `${spec.task} dataset`,
-    checkpointPath,
-    onLog: (r) => {
-      history.push(r);
-      options.onLog?.(r);
-    },
-    evaluate: async (model, step) => {
-      const point = await validationPoint(spec, model, step, decode, diagnose);
-      curve?.push(point);
-      options.onEval?.(point, "run");
-    },
-    ...(start ? { init: start.model } : {}),
-  });
-  const trainSeconds = kept?.trainSeconds ?? (performance.now() - trainStarted) / 1000;
+  return {
+    spec,
+    started,
+    data,
+    checkpointPath: `${runDir(dir, spec.id)}/checkpoint.safetensors`,
+    kept,
+    history: kept ? [...kept.history] : [],
+    // the curve is measured with the decoding of the run that trains; runs that reuse its training have none
+    curve: kept ? null : [],
+    decode,
+    diagnose,
+    start,
+  };
+}
+
+/** A run's validation point after `step` steps, kept in its curve and reported. */
+async function curvePoint(run: Prepared, model: IlqlModel, step: number, options: ExecuteOptions): Promise<void> {
+  const point = await validationPoint(run.spec, model, step, run.decode, run.diagnose);
+  run.curve?.push(point);
+  options.onEval?.(point, "run");
+}
+
+/** Evaluates a trained run, writes its record and frees (or keeps, for later runs) its training. */
+async function finishRun(
+  run: Prepared,
+  dir: string,
+  trained: Trained,
+  trainSeconds: number,
+  options: ExecuteOptions,
+  stackedSeeds = 1,
+): Promise<RunRecord> {
+  const { spec, data, history, curve, start, diagnose } = run;
+  const task = TASKS[spec.task]!;
   const evalStarted = performance.now();
   // sampling policies draw from one stream per seed, the same for every algorithm
-  const policy = scoredTextPolicy(trained.model, task.tokenizer, decode, new Prng(spec.seed), {
+  const policy = scoredTextPolicy(trained.model, task.tokenizer, run.decode, new Prng(spec.seed), {
     recentWindow: task.recentWindow === true,
   });
   const result = await task.evaluate(policy, spec.evalEpisodes, 0);
@@ -218,7 +236,8 @@ export async function executeRun(spec: RunSpec, dir: string, options: ExecuteOpt
       ...(backend ? { numerics: { pinned: backend.pinned, blas: backend.blas, threads: backend.threads } } : {}),
       machine: { cpu: cpus()[0]?.model.trim() || "unknown", cores: cpus().length },
       trainSeconds,
-      wallSeconds: (performance.now() - started) / 1000,
+      ...(stackedSeeds > 1 ? { stackedSeeds } : {}),
+      wallSeconds: (performance.now() - run.started) / 1000,
       peakRssMiB: process.resourceUsage().maxRSS / 1024,
       finished: new Date().toISOString(),
     },
@@ -226,4 +245,84 @@ export async function executeRun(spec: RunSpec, dir: string, options: ExecuteOpt
   await writeRecord(dir, record);
   if (!options.keepCheckpoint) await Deno.remove(runDir(dir, spec.id), { recursive: true }).catch(() => {});
   return record;
+}
+
+/**
+ * Trains and evaluates one run and writes its record. A run killed halfway leaves no record, so it is redone from
+ * the start next time (deterministically: the same seed gives the same run).
+ */
+export async function executeRun(spec: RunSpec, dir: string, options: ExecuteOptions = {}): Promise<RunRecord> {
+  const run = await prepareRun(spec, dir, options);
+  const task = TASKS[spec.task]!;
+  // the run's own training time: a start it had to train first is timed in the start (`start.trainSeconds`)
+  const trainStarted = performance.now();
+  const trained = run.kept?.trained ?? await trainAlgorithm(ALGORITHMS[spec.algorithm]!, {
+    episodes: run.data,
+    tokenizer: task.tokenizer,
+    config: spec.config,
+    ...(task.environments ? { environments: task.environments } : {}),
+    ...(task.recentWindow ? { recentWindow: true } : {}),
+    source: `${spec.task} dataset`,
+    checkpointPath: run.checkpointPath,
+    onLog: (r) => {
+      run.history.push(r);
+      options.onLog?.(r);
+    },
+    evaluate: (model, step) => curvePoint(run, model, step, options),
+    ...(run.start ? { init: run.start.model } : {}),
+  });
+  const trainSeconds = run.kept?.trainSeconds ?? (performance.now() - trainStarted) / 1000;
+  return await finishRun(run, dir, trained, trainSeconds, options);
+}
+
+/**
+ * Whether runs can train as stacked seeds ({@link executeSeedGroup}): offline runs (an online trainer plays its own
+ * environments) whose configs differ only in their seed, without dropout.
+ */
+export function canStackSeeds(specs: readonly RunSpec[]): boolean {
+  return specs.length > 1 && ALGORITHMS[specs[0]!.algorithm]!.train === undefined &&
+    specs.every((s) => s.task === specs[0]!.task && s.algorithm === specs[0]!.algorithm) &&
+    stackedSeedsProblem(specs.map((s) => s.config)) === null;
+}
+
+/**
+ * Runs that differ only in their seed, trained as one computation (`trainSeeds`: S models stacked on a leading axis),
+ * then each evaluated and recorded as {@link executeRun} would. Each record's `trainSeconds` is the group's training
+ * time divided by its seeds, and `stackedSeeds` says how many trained together.
+ * @throws when the runs cannot be stacked ({@link canStackSeeds})
+ */
+export async function executeSeedGroup(
+  specs: readonly RunSpec[],
+  dir: string,
+  options: ExecuteOptions = {},
+): Promise<RunRecord[]> {
+  if (!canStackSeeds(specs)) throw new Error(`runs ${specs.map((s) => s.id).join(", ")} cannot train as stacked seeds`);
+  const runs: Prepared[] = [];
+  for (const spec of specs) runs.push(await prepareRun(spec, dir, options));
+  const task = TASKS[specs[0]!.task]!;
+  const trainStarted = performance.now();
+  const starts = runs.map((r) => r.start?.model);
+  const trained = await trainSeeds(runs[0]!.data, task.tokenizer, specs.map((s) => s.config), {
+    source: `${specs[0]!.task} dataset`,
+    checkpointPaths: runs.map((r) => r.checkpointPath),
+    onLog: (s, r) => {
+      runs[s]!.history.push(r);
+      if (s === 0) options.onLog?.(r);
+    },
+    evaluate: (s, model, step) => curvePoint(runs[s]!, model, step, options),
+    ...(starts.every((m) => m !== undefined) ? { inits: starts as IlqlModel[] } : {}),
+  });
+  const trainSeconds = (performance.now() - trainStarted) / 1000 / specs.length;
+  const records: RunRecord[] = [];
+  for (const [s, run] of runs.entries()) {
+    const { model } = trained[s]!;
+    const asTrained: Trained = {
+      model,
+      decode: run.decode,
+      history: run.history,
+      dispose: () => model.dispose(),
+    };
+    records.push(await finishRun(run, dir, asTrained, trainSeconds, options, specs.length));
+  }
+  return records;
 }

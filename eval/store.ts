@@ -49,6 +49,8 @@ export interface RunRecord {
      */
     machine?: { cpu: string; cores: number };
     trainSeconds: number;
+    /** How many seeds trained together as one computation (absent: alone); `trainSeconds` is then the group's share. */
+    stackedSeeds?: number;
     wallSeconds: number;
     peakRssMiB: number;
     finished: string;

@@ -784,7 +784,10 @@ export function fusedGeluGrad(x: tf.Tensor, s: tf.Tensor, y: tf.Tensor, dy: tf.T
   })[0]!;
 }
 
-/** Layer norm over the last axis: y, x̂ and 1/σ (`[..., 1]`), or null when no fused kernel applies. */
+/**
+ * Layer norm over the last axis: y, x̂ and 1/σ (`[..., 1]`), or null when no fused kernel applies. A gain and bias of
+ * shape `[S, D]` (S stacked seeds) apply to S equal leading blocks of rows.
+ */
 export function fusedLayerNorm(
   x: tf.Tensor,
   g: tf.Tensor,
@@ -793,13 +796,30 @@ export function fusedLayerNorm(
   const k = kernels();
   const D = x.shape[x.rank - 1]!;
   if (k === null || !fits(x, g, b) || D % 4 !== 0) return null;
+  const seeds = g.rank === 2 ? g.shape[0]! : 1;
+  const rows = x.size / D / seeds;
   const [y, xHat, invStd] = launch(k.backend, [x.shape, x.shape, [...x.shape.slice(0, -1), 1]], (a, [y, h, i]) => {
-    k.exports.layerNorm(a(x), a(g), a(b), a(y!), a(h!), a(i!), x.size / D, D);
+    for (let s = 0; s < seeds; s++) {
+      const [row, gain] = [4 * s * rows * D, 4 * s * D];
+      k.exports.layerNorm(
+        a(x) + row,
+        a(g) + gain,
+        a(b) + gain,
+        a(y!) + row,
+        a(h!) + row,
+        a(i!) + 4 * s * rows,
+        rows,
+        D,
+      );
+    }
   });
   return { y: y!, xHat: xHat!, invStd: invStd! };
 }
 
-/** Layer norm's gradients (input, gain, bias) from dy, x̂, 1/σ and the gain, or null when no fused kernel applies. */
+/**
+ * Layer norm's gradients (input, gain, bias) from dy, x̂, 1/σ and the gain, or null when no fused kernel applies; per
+ * seed for a `[S, D]` gain, as {@link fusedLayerNorm}.
+ */
 export function fusedLayerNormGrad(
   dy: tf.Tensor,
   xHat: tf.Tensor,
@@ -809,8 +829,23 @@ export function fusedLayerNormGrad(
   const k = kernels();
   const D = dy.shape[dy.rank - 1]!;
   if (k === null || !fits(dy, xHat, g) || invStd.dtype !== "float32" || D % 4 !== 0) return null;
-  const [dx, dg, db] = launch(k.backend, [dy.shape, [D], [D]], (a, [dx, dg, db]) => {
-    k.exports.layerNormGrad(a(dy), a(xHat), a(invStd), a(g), a(dx!), a(dg!), a(db!), dy.size / D, D);
+  const seeds = g.rank === 2 ? g.shape[0]! : 1;
+  const rows = dy.size / D / seeds;
+  const [dx, dg, db] = launch(k.backend, [dy.shape, g.shape, g.shape], (a, [dx, dg, db]) => {
+    for (let s = 0; s < seeds; s++) {
+      const [row, gain] = [4 * s * rows * D, 4 * s * D];
+      k.exports.layerNormGrad(
+        a(dy) + row,
+        a(xHat) + row,
+        a(invStd) + 4 * s * rows,
+        a(g) + gain,
+        a(dx!) + row,
+        a(dg!) + gain,
+        a(db!) + gain,
+        rows,
+        D,
+      );
+    }
   });
   return [dx!, dg!, db!];
 }

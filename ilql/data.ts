@@ -66,6 +66,11 @@ export class EpisodeSampler {
 
   /** The next batch of `size` episodes. */
   next(size: number): Batch {
+    return collate(this.draw(size), this.padId);
+  }
+
+  /** The episodes of the next batch of `size`. */
+  draw(size: number): EncodedEpisode[] {
     const picked: EncodedEpisode[] = [];
     while (picked.length < size) {
       if (this.#cursor >= this.#order.length) {
@@ -74,6 +79,24 @@ export class EpisodeSampler {
       }
       picked.push(this.episodes[this.#order[this.#cursor++]!]!);
     }
-    return collate(picked, this.padId);
+    return picked;
+  }
+}
+
+/** Where the trainer gets its batches. */
+export interface BatchSource {
+  /** The next batch of `size` episodes (per seed, for stacked seeds). */
+  next(size: number): Batch;
+}
+
+/**
+ * Batches of S seeds trained as one computation (`run.ts` trainSeeds): each seed's sampler draws the episodes it
+ * would draw alone, and one batch holds them as S equal blocks of rows, padded to the longest episode of all.
+ */
+export class StackedSampler implements BatchSource {
+  constructor(readonly samplers: readonly EpisodeSampler[]) {}
+
+  next(size: number): Batch {
+    return collate(this.samplers.flatMap((s) => s.draw(size)), this.samplers[0]!.padId);
   }
 }

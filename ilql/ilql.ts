@@ -10,10 +10,19 @@
 import * as tf from "@tensorflow/tfjs";
 import { bool, choice, type ConfigOf, num } from "./config.ts";
 import type { Batch } from "./episode.ts";
-import { conservativeLoss, expectileLoss, maskedMean, policyLoss, selectAt, tdLoss, tdTarget } from "./loss.ts";
+import {
+  conservativeLoss,
+  type Count,
+  expectileLoss,
+  maskedMean,
+  policyLoss,
+  selectAt,
+  tdLoss,
+  tdTarget,
+} from "./loss.ts";
 import { applyHead, type IlqlModel } from "./model.ts";
 import { activeWasmBackend, assignOnHeap } from "./_wasm_heap.ts";
-import { AdamW, globalNorm } from "./optim.ts";
+import { AdamW, seedNorms } from "./optim.ts";
 import { type DropoutContext, stopGradient } from "./ops.ts";
 import type { Prng } from "./prng.ts";
 import { forward } from "./transformer.ts";
@@ -65,8 +74,10 @@ interface BatchTensors {
   nextTokens: tf.Tensor1D; // [B·T]
   positionSlot: tf.Tensor1D; // [B·T]
   actionPositions: tf.Tensor1D; // [B·T] 1 where a position chooses an action
-  count: number; // real actions
-  policyDenominator: number; // non-pad next tokens
+  /** Seeds stacked in the batch (S equal blocks of rows) and the model; the terms are then `[S]`, one per seed. */
+  seeds: number;
+  count: Count; // real actions (per seed when stacked)
+  policyDenominator: Count; // non-pad next tokens (per seed when stacked)
 }
 
 /**
@@ -86,7 +97,15 @@ export function rewardsToGo(rewards: Float32Array, mask: Float32Array, K: number
   return out;
 }
 
-function batchTensors(batch: Batch, config: IlqlConfig): BatchTensors {
+/** Per seed of S equal blocks of rows, the sum of `values` (`[B·n]`), at least 1: a mean's denominator. */
+function perSeed(values: ArrayLike<number>, seeds: number, skipFirst: boolean, n: number): tf.Tensor1D {
+  const rows = values.length / n / seeds;
+  const out = new Float32Array(seeds);
+  for (let i = 0; i < values.length; i++) if (!skipFirst || i % n !== 0) out[Math.floor(i / n / rows)]! += values[i]!;
+  return tf.tensor1d(out.map((c) => Math.max(c, 1)));
+}
+
+function batchTensors(batch: Batch, config: IlqlConfig, seeds: number): BatchTensors {
   const { size: B, length: T, numActions: K } = batch;
   const nextTerminals = new Float32Array(B * K);
   for (let b = 0; b < B; b++) nextTerminals.set(batch.terminals.subarray(b * (K + 1) + 1, (b + 1) * (K + 1)), b * K);
@@ -116,21 +135,22 @@ function batchTensors(batch: Batch, config: IlqlConfig): BatchTensors {
     nextTokens: tf.tensor1d(nextTokens, "int32"),
     positionSlot: tf.tensor1d(batch.positionSlot, "int32"),
     actionPositions: tf.tensor1d(batch.positionSlot.map((s) => (s > 0 ? 1 : 0)), "float32"),
-    count,
-    policyDenominator,
+    seeds,
+    count: seeds === 1 ? count : perSeed(batch.actionMask, seeds, false, K),
+    policyDenominator: seeds === 1 ? policyDenominator : perSeed(batch.attention, seeds, true, T),
   };
 }
 
-/** The loss terms (weighted sum is the total) and summary statistics, all scalars. */
+/** The loss terms (weighted sum is the total) and summary statistics: scalars, or `[S]` for S stacked seeds. */
 export interface LossTerms {
-  q: tf.Scalar;
-  v: tf.Scalar;
-  cql: tf.Scalar;
-  policy: tf.Scalar;
-  total: tf.Scalar;
-  qMean: tf.Scalar;
-  vMean: tf.Scalar;
-  advMean: tf.Scalar;
+  q: tf.Tensor;
+  v: tf.Tensor;
+  cql: tf.Tensor;
+  policy: tf.Tensor;
+  total: tf.Tensor;
+  qMean: tf.Tensor;
+  vMean: tf.Tensor;
+  advMean: tf.Tensor;
 }
 
 /** Which parts of the network a config needs. */
@@ -153,7 +173,7 @@ function lossTerms(
 ): LossTerms {
   const { B, K } = bt;
   const need = needs(config);
-  const zero = tf.scalar(0);
+  const zero = tf.zeros(bt.seeds === 1 ? [] : [bt.seeds]);
   const terms: LossTerms = {
     q: zero,
     v: zero,
@@ -240,8 +260,23 @@ const TERM_KEYS = [
   ["values/adv_mean", "advMean"],
 ] as const;
 
-function stackTerms(t: LossTerms): tf.Tensor1D {
-  return tf.stack(TERM_KEYS.map(([, k]) => t[k])) as tf.Tensor1D;
+/** The terms as one tensor: `[terms]`, or `[terms, S]` for stacked seeds. */
+function stackTerms(t: LossTerms): tf.Tensor {
+  return tf.stack(TERM_KEYS.map(([, k]) => t[k]));
+}
+
+/** The info key of a per-seed value: the key itself for one seed, `key@s` for seed s of several. */
+export function seedKey(key: string, seed: number, seeds: number): string {
+  return seeds === 1 ? key : `${key}@${seed}`;
+}
+
+/** Seed `seed`'s entries of an info record keyed by {@link seedKey}, under their plain keys. */
+export function seedInfo(info: Record<string, number>, seed: number, seeds: number): Record<string, number> {
+  if (seeds === 1) return info;
+  const suffix = `@${seed}`;
+  return Object.fromEntries(
+    Object.entries(info).filter(([k]) => k.endsWith(suffix)).map(([k, v]) => [k.slice(0, -suffix.length), v]),
+  );
 }
 
 /** Target-transformer hidden states `[B·T, D]` when the config needs them (separate layout), else null. */
@@ -262,7 +297,7 @@ export function computeLossTerms(
   config: IlqlConfig,
   dropout?: DropoutContext,
 ): LossTerms {
-  const bt = batchTensors(batch, config);
+  const bt = batchTensors(batch, config, model.seeds);
   return lossTerms(model, bt, config, dropout, targetHiddenOf(model, bt, config, dropout));
 }
 
@@ -332,18 +367,20 @@ export function ilqlUpdate(
   const vars = trainedVariables(model, config);
   const varList = [...vars.values()];
   const names = [...vars.keys()];
-  const sums = new Float64Array(TERM_KEYS.length);
+  const seeds = model.seeds;
+  const sums = new Float64Array(TERM_KEYS.length * seeds);
   let accumulated: tf.Tensor[] | null = null;
   const drop = model.config.dropout > 0 ? { rate: model.config.dropout, prng: state.prng } : undefined;
   for (const batch of microBatches) {
     const stats = tf.tidy(() => {
-      const bt = batchTensors(batch, config);
+      const bt = batchTensors(batch, config, seeds);
       const targetHidden = targetHiddenOf(model, bt, config, drop); // outside the tape: no gradient
-      const out: { stats?: tf.Tensor1D } = {};
+      const out: { stats?: tf.Tensor } = {};
       const { grads } = tf.variableGrads(() => {
         const t = lossTerms(model, bt, config, drop, targetHidden);
         out.stats = tf.keep(stackTerms(t));
-        return t.total;
+        // stacked seeds: the sum of independent seeds' losses gives each seed's weights its own loss's gradient
+        return tf.sum(t.total) as tf.Scalar;
       }, varList);
       // tf.keep: the accumulated gradients outlive this tidy
       const next = varList.map((v, i) => {
@@ -358,12 +395,15 @@ export function ilqlUpdate(
     });
     const values = stats.dataSync();
     stats.dispose();
-    for (let i = 0; i < TERM_KEYS.length; i++) sums[i]! += values[i]! / microBatches.length;
+    for (let i = 0; i < sums.length; i++) sums[i]! += values[i]! / microBatches.length;
   }
   const grads = accumulated! as tf.Tensor[];
   const info: Record<string, number> = {};
-  TERM_KEYS.forEach(([k], i) => (info[k] = sums[i]!));
-  info["optim/grad_norm"] = globalNorm(grads);
+  const norms = seedNorms(grads, seeds);
+  for (let s = 0; s < seeds; s++) {
+    TERM_KEYS.forEach(([k], i) => (info[seedKey(k, s, seeds)] = sums[i * seeds + s]!));
+    info[seedKey("optim/grad_norm", s, seeds)] = norms[s]!;
+  }
   if (config.stopOnNonFinite) {
     for (const [key, value] of Object.entries(info)) {
       if (!Number.isFinite(value)) {
@@ -373,11 +413,18 @@ export function ilqlUpdate(
     }
   }
   const clip = optimizer.config.gradClip;
-  const factor = clip !== null && info["optim/grad_norm"]! > clip ? clip / info["optim/grad_norm"]! : 1;
+  // each seed clipped by its own norm, as it would be alone
+  const factors = norms.map((norm) => (clip !== null && norm > clip ? clip / norm : 1));
+  const clipped = factors.some((f) => f !== 1);
   const gradMap = new Map<string, tf.Tensor>();
-  names.forEach((n, i) => gradMap.set(n, factor === 1 ? grads[i]! : tf.mul(grads[i]!, factor)));
+  names.forEach((n, i) => {
+    const g = grads[i]!;
+    if (!clipped) gradMap.set(n, g);
+    else if (seeds === 1) gradMap.set(n, tf.mul(g, factors[0]!));
+    else gradMap.set(n, tf.tidy(() => tf.mul(g, tf.tensor(factors, [seeds, ...g.shape.slice(1).map(() => 1)]))));
+  });
   optimizer.apply(gradMap);
-  if (factor !== 1) tf.dispose([...gradMap.values()]);
+  if (clipped) tf.dispose([...gradMap.values()]);
   tf.dispose(grads);
   if (needs(config).values) polyakUpdate(model, config.polyak);
   return { state: { ...state, step: state.step + 1 }, info };

@@ -158,7 +158,7 @@ Deno.test("no gradient reaches target parameters, even when they are marked trai
     const targets = model.polyakPairs().map(([t]) => t);
     for (const t of targets) (t as { trainable: boolean }).trainable = true;
     const config = { ...defaultsOf(ILQL_SPEC), awacBeta: 1 };
-    const { grads } = tf.variableGrads(() => computeLossTerms(model, batch, config).total, targets);
+    const { grads } = tf.variableGrads(() => computeLossTerms(model, batch, config).total as tf.Scalar, targets);
     const norm = tf.addN(Object.values(grads).map((g) => tf.sum(tf.abs(g)))).dataSync()[0] ?? 0;
     assert.equal(norm, 0, `${layout}: target gradient norm ${norm}`);
     model.dispose();

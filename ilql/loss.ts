@@ -5,9 +5,20 @@
  */
 import * as tf from "@tensorflow/tfjs";
 
-/** Σ x·mask / count. */
-export function maskedMean(x: tf.Tensor, mask: tf.Tensor, count: number): tf.Scalar {
-  return tf.div(tf.sum(tf.mul(x, mask)), Math.max(count, 1));
+/**
+ * The denominator of a mean: a count, or one count per stacked seed (`[S]`, each at least 1), whose means are then
+ * taken over S equal leading blocks of the batch, one per seed (`run.ts` trainSeeds).
+ */
+export type Count = number | tf.Tensor1D;
+
+/** A mean over a {@link Count}: a scalar, or `[S]` for per-seed counts. */
+export type MeanOf<C extends Count> = C extends number ? tf.Scalar : tf.Tensor1D;
+
+/** Σ x·mask / count: a scalar, or `[S]` per seed for per-seed counts. */
+export function maskedMean<C extends Count>(x: tf.Tensor, mask: tf.Tensor, count: C): MeanOf<C> {
+  if (typeof count === "number") return tf.div(tf.sum(tf.mul(x, mask)), Math.max(count, 1)) as MeanOf<C>;
+  const counts = count as tf.Tensor1D;
+  return tf.div(tf.sum(tf.reshape(tf.mul(x, mask), [counts.shape[0], -1]), 1), counts) as MeanOf<C>;
 }
 
 /** Value of each row's chosen entry: `values[N, V]`, `index[N]` → `[N]` (one-hot select; gather-free). */
@@ -30,7 +41,12 @@ export function tdTarget(rewards: tf.Tensor, nextTerminals: tf.Tensor, next: tf.
 }
 
 /** TD loss of one Q head: mean over real actions of (target − Q(s,a))². */
-export function tdLoss(qAtAction: tf.Tensor, tdTarget: tf.Tensor, mask: tf.Tensor, count: number): tf.Scalar {
+export function tdLoss<C extends Count>(
+  qAtAction: tf.Tensor,
+  tdTarget: tf.Tensor,
+  mask: tf.Tensor,
+  count: C,
+): MeanOf<C> {
   return maskedMean(tf.squaredDifference(tdTarget, qAtAction), mask, count);
 }
 
@@ -38,7 +54,12 @@ export function tdLoss(qAtAction: tf.Tensor, tdTarget: tf.Tensor, mask: tf.Tenso
  * Expectile regression (Kostrikov et al. 2021) of V towards Q̄: |τ − 1(u < 0)|·u² with u = Q̄ − V, averaged over
  * real actions. The weight is built with `tf.step` because `where` on a comparison has no gradient in tfjs.
  */
-export function expectileLoss(diff: tf.Tensor, mask: tf.Tensor, expectile: number, count: number): tf.Scalar {
+export function expectileLoss<C extends Count>(
+  diff: tf.Tensor,
+  mask: tf.Tensor,
+  expectile: number,
+  count: C,
+): MeanOf<C> {
   const weight = tf.add(tf.mul(tf.step(tf.neg(diff)), 1 - 2 * expectile), expectile); // 1−τ if u<0 else τ
   return maskedMean(tf.mul(weight, tf.square(diff)), mask, count);
 }
@@ -47,7 +68,12 @@ export function expectileLoss(diff: tf.Tensor, mask: tf.Tensor, expectile: numbe
  * Conservative (CQL) term of one Q head: the Q vector over the vocabulary used as logits, cross-entropy against
  * the dataset token (temperature 1), averaged over real actions. Pushes all Q values down and the dataset's up.
  */
-export function conservativeLoss(q: tf.Tensor, actions: tf.Tensor1D, mask: tf.Tensor, count: number): tf.Scalar {
+export function conservativeLoss<C extends Count>(
+  q: tf.Tensor,
+  actions: tf.Tensor1D,
+  mask: tf.Tensor,
+  count: C,
+): MeanOf<C> {
   return maskedMean(crossEntropy(q, actions), mask, count);
 }
 
@@ -55,11 +81,11 @@ export function conservativeLoss(q: tf.Tensor, actions: tf.Tensor1D, mask: tf.Te
  * AWAC/BC policy loss: Σ_t w_t·CE(logits_t, next token) / denominator. `weights` is zero at positions that
  * choose no action; the reference divides by all non-pad next tokens, observation tokens included (spec 12.2).
  */
-export function policyLoss(
+export function policyLoss<C extends Count>(
   logits: tf.Tensor,
   nextTokens: tf.Tensor1D,
   weights: tf.Tensor,
-  denominator: number,
-): tf.Scalar {
-  return tf.div(tf.sum(tf.mul(crossEntropy(logits, nextTokens), weights)), Math.max(denominator, 1));
+  denominator: C,
+): MeanOf<C> {
+  return maskedMean(crossEntropy(logits, nextTokens), weights, denominator);
 }

@@ -10,7 +10,14 @@ import * as tf from "@tensorflow/tfjs";
 import { bool, choice, type ConfigOf, int, num, optionalNum } from "./config.ts";
 import { linear, matMul } from "./ops.ts";
 import type { Prng } from "./prng.ts";
-import { checkShape, initWeights, type TransformerShape, type TrunkWeights, weightShapes } from "./transformer.ts";
+import {
+  checkShape,
+  initWeights,
+  seedsOf,
+  type TransformerShape,
+  type TrunkWeights,
+  weightShapes,
+} from "./transformer.ts";
 
 /** Model config: sizes and layout. The vocabulary size comes from the tokenizer. */
 export const MODEL_SPEC = {
@@ -68,7 +75,9 @@ function variable(values: Float32Array, shape: number[], trainable: boolean): tf
   return tf.tidy(() => tf.variable(tf.tensor(values, shape), trainable));
 }
 
-function headInit(inDim: number, hidden: number, out: number, prng: Prng): Record<keyof HeadWeights, Float32Array> {
+type HeadInit = Record<keyof HeadWeights, Float32Array>;
+
+function headInit(inDim: number, hidden: number, out: number, prng: Prng): HeadInit {
   // torch nn.Linear's default init: U(-1/√fan_in, 1/√fan_in) for weights and biases (the reference heads use it)
   const uniform = (n: number, fanIn: number) => {
     const bound = 1 / Math.sqrt(fanIn);
@@ -79,20 +88,6 @@ function headInit(inDim: number, hidden: number, out: number, prng: Prng): Recor
     "fc.b": uniform(hidden, inDim),
     "out.w": uniform(hidden * out, hidden),
     "out.b": uniform(out, hidden),
-  };
-}
-
-function headVariables(
-  init: Record<keyof HeadWeights, Float32Array>,
-  dims: [number, number, number],
-  trainable: boolean,
-): HeadWeights {
-  const [d, h, o] = dims;
-  return {
-    "fc.w": variable(init["fc.w"], [d, h], trainable),
-    "fc.b": variable(init["fc.b"], [h], trainable),
-    "out.w": variable(init["out.w"], [h, o], trainable),
-    "out.b": variable(init["out.b"], [o], trainable),
   };
 }
 
@@ -118,7 +113,11 @@ export class IlqlModel {
   /** Return embedding `R·w + b` (`w` `[1, D]`, `b` `[D]`) of a return-conditioned model, else null. */
   readonly returnEmbedding: { w: tf.Variable; b: tf.Variable } | null;
 
-  constructor(config: ModelConfig, vocabSize: number, prng: Prng) {
+  /**
+   * @param source the generator the initial weights are drawn from (in a fixed order), or the initial weights by
+   * checkpoint name: one seed's shapes, or S seeds stacked on a leading axis ({@link IlqlModel.stack})
+   */
+  constructor(config: ModelConfig, vocabSize: number, source: Prng | ReadonlyMap<string, tf.Tensor>) {
     this.config = config;
     this.shape = {
       vocabSize,
@@ -128,42 +127,90 @@ export class IlqlModel {
       context: config.context,
     };
     checkShape(this.shape);
+    const given = source instanceof Map ? source as ReadonlyMap<string, tf.Tensor> : null;
+    const prng = given === null ? source as Prng : null;
+    const make = (name: string, shape: number[], trainable: boolean, drawn: () => Float32Array): tf.Variable => {
+      if (given === null) return variable(drawn(), shape, trainable);
+      const t = given.get(name);
+      if (t === undefined) throw new Error(`initial weights lack '${name}'`);
+      return tf.variable(t, trainable);
+    };
     const shapes = weightShapes(this.shape);
-    const init = initWeights(this.shape, prng);
+    const init = prng === null ? null : initWeights(this.shape, prng);
     const trunks: Record<string, Record<string, tf.Variable>> = {};
     const names = TRUNK_NAMES[config.layout];
     for (const role of ["value", "target", "policy"] as const) {
       const name = names[role];
       if (name === null || trunks[name]) continue;
       trunks[name] = Object.fromEntries(
-        Object.entries(init).map(([k, v]) => [k, variable(v, shapes[k]!, role !== "target")]),
+        Object.keys(shapes).map((k) => [k, make(`${name}.${k}`, shapes[k]!, role !== "target", () => init![k]!)]),
       );
     }
     this.trunks = trunks;
     const D = config.width;
     const hidden = D * config.headHiddenMultiple;
-    const vInit = headInit(D, hidden, 1, prng);
-    const q1Init = headInit(D, hidden, vocabSize, prng);
-    const q2Init = headInit(D, hidden, vocabSize, prng);
-    const qDims: [number, number, number] = [D, hidden, vocabSize];
-    this.heads = {
-      v: headVariables(vInit, [D, hidden, 1], true),
-      q1: headVariables(q1Init, qDims, true),
-      q2: headVariables(q2Init, qDims, true),
-      targetQ1: headVariables(q1Init, qDims, false),
-      targetQ2: headVariables(q2Init, qDims, false),
+    const draw = (out: number) => prng === null ? null : headInit(D, hidden, out, prng);
+    const [vInit, q1Init, q2Init] = [draw(1), draw(vocabSize), draw(vocabSize)];
+    const head = (name: string, drawn: HeadInit | null, out: number, trainable: boolean): HeadWeights => {
+      const dims = { "fc.w": [D, hidden], "fc.b": [hidden], "out.w": [hidden, out], "out.b": [out] };
+      const entries = (Object.keys(dims) as Array<keyof HeadWeights>).map((
+        k,
+      ) => [k, make(`heads.${name}.${k}`, dims[k], trainable, () => drawn![k])]);
+      return Object.fromEntries(entries) as HeadWeights;
     };
-    this.lmHead = config.tiedLmHead ? null : variable(
-      Float32Array.from({ length: D * vocabSize }, () => 0.02 * prng.normal()),
-      [D, vocabSize],
-      true,
-    );
+    this.heads = {
+      v: head("v", vInit, 1, true),
+      q1: head("q1", q1Init, vocabSize, true),
+      q2: head("q2", q2Init, vocabSize, true),
+      targetQ1: head("target_q1", q1Init, vocabSize, false),
+      targetQ2: head("target_q2", q2Init, vocabSize, false),
+    };
+    this.lmHead = config.tiedLmHead
+      ? null
+      : make("lm_head", [D, vocabSize], true, () =>
+        Float32Array.from({ length: D * vocabSize }, () =>
+          0.02 * prng!.normal()));
     this.returnEmbedding = config.returnConditioned
       ? {
-        w: variable(Float32Array.from({ length: D }, () => 0.02 * prng.normal()), [1, D], true),
-        b: variable(new Float32Array(D), [D], true),
+        w: make(
+          "return_embedding.w",
+          [1, D],
+          true,
+          () => Float32Array.from({ length: D }, () => 0.02 * prng!.normal()),
+        ),
+        b: make("return_embedding.b", [D], true, () => new Float32Array(D)),
       }
       : null;
+  }
+
+  /**
+   * One model whose every weight stacks the given models' on a leading seed axis (`[S, ...]`): S seeds trained as
+   * one computation (`run.ts` trainSeeds). Copies the weights; the given models stay as they are.
+   */
+  static stack(models: readonly IlqlModel[]): IlqlModel {
+    const first = models[0]!;
+    const names = [...first.variables().keys()];
+    const tensors = new Map(names.map((n) => [n, tf.tidy(() => tf.stack(models.map((m) => m.variables().get(n)!)))]));
+    try {
+      return new IlqlModel(first.config, first.shape.vocabSize, tensors);
+    } finally {
+      tf.dispose([...tensors.values()]);
+    }
+  }
+
+  /** Seeds stacked in the weights ({@link IlqlModel.stack}); 1 for an ordinary model. */
+  get seeds(): number {
+    return seedsOf(this.trunk("policy")!);
+  }
+
+  /** Seed `s`'s model of a stacked model, as an ordinary model with copies of its weights. */
+  unstack(s: number): IlqlModel {
+    const tensors = new Map([...this.variables()].map(([n, v]) => [n, tf.gather(v, s)]));
+    try {
+      return new IlqlModel(this.config, this.shape.vocabSize, tensors);
+    } finally {
+      tf.dispose([...tensors.values()]);
+    }
   }
 
   /** `[B, D]` return embeddings of a return-conditioned model to pass as `forward`'s prefix; undefined otherwise. */
@@ -199,11 +246,19 @@ export class IlqlModel {
   /** Policy logits from policy-trunk hidden states: `[N, D]` → `[N, V]`. */
   policyLogits(hidden: tf.Tensor): tf.Tensor2D {
     if (this.lmHead !== null) return matMul(hidden, this.lmHead);
-    return matMul(hidden, tf.transpose(this.trunk("policy")!.wte!)); // tied: h·wteᵀ
+    const wte = this.trunk("policy")!.wte!;
+    return matMul(hidden, wte.rank === 3 ? tf.transpose(wte, [0, 2, 1]) : tf.transpose(wte)); // tied: h·wteᵀ
   }
 
   /** Every variable by checkpoint name (`value.h0.attn.q.w`, `heads.q1.fc.w`, `lm_head`, …). */
   variables(): Map<string, tf.Variable> {
+    // a copy: the weights never change identity, but the update asks for them every step
+    return new Map(this.#variables ??= this.#collectVariables());
+  }
+
+  #variables: Map<string, tf.Variable> | undefined;
+
+  #collectVariables(): Map<string, tf.Variable> {
     const out = new Map<string, tf.Variable>();
     for (const [trunk, weights] of Object.entries(this.trunks)) {
       for (const [k, v] of Object.entries(weights)) out.set(`${trunk}.${k}`, v);

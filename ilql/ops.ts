@@ -106,9 +106,23 @@ const matMulOp = tf.customGrad((a, b, save) => {
   };
 });
 
-/** `a[M,K] · b[K,N]` → `[M,N]`. */
+// S stacked seeds (`run.ts` trainSeeds, several seeds as one computation): a weight `[S, K, N]` maps S equal leading blocks of rows, one seed each
+const stackedMatMulOp = tf.customGrad((a, b, save) => {
+  const [x, w] = [a as tf.Tensor, b as tf.Tensor];
+  const [S, K, N] = w.shape as [number, number, number];
+  (save as tf.GradSaveFunc)([x, w]);
+  return {
+    value: tf.tidy(() => tf.reshape(bmmNN(tf.reshape(x, [S, -1, K]), w), [-1, N])), // [S·M, N]
+    gradFunc: lean((dy, saved) => {
+      const dy3 = tf.reshape(dy, [S, -1, N]); // [S, M, N]
+      return [tf.reshape(bmmNT(dy3, saved[1]!), [-1, K]), bmmTN(tf.reshape(saved[0]!, [S, -1, K]), dy3)];
+    }),
+  };
+});
+
+/** `a[M,K] · b[K,N]` → `[M,N]`; with stacked seeds `a[S·M,K] · b[S,K,N]` → `[S·M,N]`, block s by `b[s]`. */
 export function matMul(a: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
-  return matMulOp(a, b) as tf.Tensor2D;
+  return (b.rank === 3 ? stackedMatMulOp(a, b) : matMulOp(a, b)) as tf.Tensor2D;
 }
 
 const linearOp = tf.customGrad((a, b, c, save) => {
@@ -120,9 +134,28 @@ const linearOp = tf.customGrad((a, b, c, save) => {
   };
 });
 
-/** `x[N,K] · w[K,M] + bias[M]`. */
+const stackedLinearOp = tf.customGrad((a, b, c, save) => {
+  const [x, w, bias] = [a as tf.Tensor, b as tf.Tensor, c as tf.Tensor];
+  const [S, K, M] = w.shape as [number, number, number];
+  (save as tf.GradSaveFunc)([x, w]);
+  return {
+    value: tf.tidy(() => tf.reshape(tf.add(bmmNN(tf.reshape(x, [S, -1, K]), w), tf.reshape(bias, [S, 1, M])), [-1, M])),
+    gradFunc: lean((dy, saved) => {
+      const dy3 = tf.reshape(dy, [S, -1, M]); // [S, N, M]
+      // the bias gradient as ones·dy: a sum over the middle axis would take wasm's slow transposing reduction
+      const ones = tf.ones([S, 1, dy3.shape[1]!]);
+      return [
+        tf.reshape(bmmNT(dy3, saved[1]!), [-1, K]),
+        bmmTN(tf.reshape(saved[0]!, [S, -1, K]), dy3),
+        tf.reshape(bmmNN(ones, dy3), [S, M]),
+      ];
+    }),
+  };
+});
+
+/** `x[N,K] · w[K,M] + bias[M]`; with stacked seeds `w[S,K,M]` and `bias[S,M]`, as {@link matMul}. */
 export function linear(x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor): tf.Tensor2D {
-  return linearOp(x, w, bias) as tf.Tensor2D;
+  return (w.rank === 3 ? stackedLinearOp(x, w, bias) : linearOp(x, w, bias)) as tf.Tensor2D;
 }
 
 /**
@@ -131,7 +164,8 @@ export function linear(x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor): tf.Tensor2D
  */
 export function projectHeads(x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor, batch: number, heads: number): tf.Tensor4D {
   const T = x.shape[0]! / batch;
-  const D = w.shape[1]!;
+  const D = w.shape[w.rank - 1]!;
+  if (w.rank === 3) return tf.transpose(tf.reshape(linear(x, w, bias), [batch, T, heads, D / heads]), [0, 2, 1, 3]);
   const op = tf.customGrad((a, b, c, save) => {
     const [input, weight, b0] = [a as tf.Tensor, b as tf.Tensor, c as tf.Tensor];
     (save as tf.GradSaveFunc)([input, weight]);
@@ -229,13 +263,24 @@ function normalise(x: tf.Tensor): { xHat: tf.Tensor; invStd: tf.Tensor } {
   return { xHat: tf.mul(centred, invStd), invStd };
 }
 
+/** Rows `[..., D]` as `[S, rows, D]`: S = 1, or the stacked seeds of a gain `[S, D]`. */
+function bySeed(x: tf.Tensor, gain: tf.Tensor): tf.Tensor3D {
+  const D = x.shape[x.rank - 1]!;
+  return tf.reshape(x, [gain.rank === 2 ? gain.shape[0]! : 1, -1, D]);
+}
+
+/** A gain or bias `[D]` or `[S, D]` as `[S, 1, D]`. */
+function gainOf(g: tf.Tensor): tf.Tensor3D {
+  return tf.reshape(g, [g.rank === 2 ? g.shape[0]! : 1, 1, -1]);
+}
+
 const layerNormOp = tf.customGrad((x, gain, bias, save) => {
   const [input, g, b] = [x as tf.Tensor, gain as tf.Tensor, bias as tf.Tensor];
   const fused = fusedLayerNorm(input, g, b);
   const { xHat, invStd } = fused ?? tf.tidy(() => normalise(input));
   // the backward pass needs x̂ and 1/σ, not x: keeping them costs no more than keeping x and saves recomputing them
   (save as tf.GradSaveFunc)([xHat, invStd, g]);
-  const y = fused?.y ?? tf.tidy(() => tf.add(tf.mul(xHat, g), b)); // [..., D]
+  const y = fused?.y ?? tf.tidy(() => tf.reshape(tf.add(tf.mul(bySeed(xHat, g), gainOf(g)), gainOf(b)), input.shape)); // [..., D]
   tf.dispose([xHat, invStd]);
   return {
     value: y,
@@ -243,19 +288,22 @@ const layerNormOp = tf.customGrad((x, gain, bias, save) => {
       const [sxHat, sInvStd, sg] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
       const grads = fusedLayerNormGrad(dy, sxHat, sInvStd, sg);
       if (grads !== null) return grads;
-      const rows = dy.size / dy.shape[dy.rank - 1]!;
-      const flatDy = tf.reshape(dy, [rows, -1]);
-      const dxHat = tf.mul(dy, sg); // [..., D]
+      const dy3 = bySeed(dy, sg); // [S, rows, D]
+      const dxHat = tf.reshape(tf.mul(dy3, gainOf(sg)), dy.shape); // [..., D]
       const dx = tf.mul(
         tf.sub(tf.sub(dxHat, tf.mean(dxHat, -1, true)), tf.mul(sxHat, tf.mean(tf.mul(dxHat, sxHat), -1, true))),
         sInvStd,
       );
-      return [dx, tf.sum(tf.mul(flatDy, tf.reshape(sxHat, [rows, -1])), 0), tf.sum(flatDy, 0)];
+      return [
+        dx,
+        tf.reshape(tf.sum(tf.mul(dy3, bySeed(sxHat, sg)), 1), sg.shape),
+        tf.reshape(tf.sum(dy3, 1), sg.shape),
+      ];
     }),
   };
 });
 
-/** Layer norm over the last axis (eps 1e-5, as GPT-2). */
+/** Layer norm over the last axis (eps 1e-5, as GPT-2); a gain and bias `[S, D]` apply per stacked seed. */
 export function layerNorm(x: tf.Tensor, gain: tf.Tensor, bias: tf.Tensor): tf.Tensor {
   return layerNormOp(x, gain, bias) as tf.Tensor;
 }

@@ -137,20 +137,35 @@ export class AdamW {
  * precision (one loop instead of two kernels per gradient); elsewhere with tensor ops in float32.
  */
 export function globalNorm(grads: Iterable<tf.Tensor>): number {
+  return seedNorms(grads, 1)[0]!;
+}
+
+/**
+ * {@link globalNorm} per stacked seed: gradients `[S, ...]` (S seeds trained as one computation, `run.ts` trainSeeds)
+ * have one norm per leading block.
+ */
+export function seedNorms(grads: Iterable<tf.Tensor>, seeds: number): number[] {
   const list = [...grads];
   const wasm = activeWasmBackend();
   if (wasm === null) {
-    const norm = tf.tidy(() =>
-      list.length === 0 ? tf.scalar(0) : tf.sqrt(tf.addN(list.map((g) => tf.sum(tf.square(g)))))
+    const norms = tf.tidy(() =>
+      list.length === 0
+        ? tf.zeros([seeds])
+        : tf.sqrt(tf.addN(list.map((g) => tf.sum(tf.square(tf.reshape(g, [seeds, -1])), 1))))
     );
-    const value = norm.dataSync()[0]!;
-    norm.dispose();
-    return value;
+    const values = [...norms.dataSync()];
+    norms.dispose();
+    return values;
   }
-  let sum = 0;
+  const sums = new Array<number>(seeds).fill(0);
   for (const g of list) {
     const values = heapView(wasm, g);
-    for (let i = 0; i < values.length; i++) sum += values[i]! * values[i]!;
+    const block = values.length / seeds;
+    for (let s = 0; s < seeds; s++) {
+      let sum = 0;
+      for (let i = s * block; i < (s + 1) * block; i++) sum += values[i]! * values[i]!;
+      sums[s]! += sum;
+    }
   }
-  return Math.sqrt(sum);
+  return sums.map(Math.sqrt);
 }

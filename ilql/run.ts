@@ -5,10 +5,10 @@
  */
 import { resolveSections, type SectionsOf } from "./config.ts";
 import { saveCheckpoint } from "./checkpoint.ts";
-import { DATA_SPEC, EpisodeSampler, filterEpisodes } from "./data.ts";
+import { DATA_SPEC, EpisodeSampler, filterEpisodes, StackedSampler } from "./data.ts";
 import { DECODE_SPEC } from "./decode.ts";
 import { type EncodedEpisode, encodeEpisode, type Episode } from "./episode.ts";
-import { ILQL_SPEC, type IlqlState, ilqlUpdate, initIlqlState, makeOptimizer } from "./ilql.ts";
+import { ILQL_SPEC, type IlqlState, ilqlUpdate, initIlqlState, makeOptimizer, seedInfo } from "./ilql.ts";
 import { IlqlModel, MODEL_SPEC, tokenContextOf } from "./model.ts";
 import { OPTIM_SPEC } from "./optim.ts";
 import { Prng } from "./prng.ts";
@@ -121,4 +121,112 @@ export async function trainIlql(
     ...(options.onLog ? { onLog: options.onLog } : {}),
     ...(options.evaluate ? { onEval: (s: IlqlState, step: number) => options.evaluate!(s.model, step) } : {}),
   });
+}
+
+/** Options of {@link trainSeeds}: {@link TrainIlqlOptions} per seed. */
+export interface TrainSeedsOptions {
+  /** Where each seed's final weights go (without optimizer moments: a stacked optimizer does not split). */
+  checkpointPaths?: readonly string[];
+  onLog?: (seed: number, record: LogRecord) => void;
+  /** Evaluates seed `seed`'s model during training (`train.evalEvery`). */
+  evaluate?: (seed: number, model: IlqlModel, step: number) => Promise<void>;
+  /** Each seed's start ({@link copyPolicyWeights}). */
+  inits?: readonly IlqlModel[];
+  source?: string;
+}
+
+/**
+ * Why several runs cannot train as stacked seeds, or null when they can: configs equal but for `train.seed`, and no
+ * dropout (one stream of masks would serve every seed, where alone each draws its own).
+ */
+export function stackedSeedsProblem(configs: readonly IlqlRunConfig[]): string | null {
+  const { train: { seed: _, ...train }, ...rest } = configs[0]!;
+  const key = JSON.stringify({ train, rest });
+  if (configs.some(({ train: { seed: _, ...t }, ...r }) => JSON.stringify({ train: t, rest: r }) !== key)) {
+    return "their configs differ in more than train.seed";
+  }
+  if (configs[0]!.model.dropout > 0) return `model.dropout is ${configs[0]!.model.dropout}, not 0`;
+  return null;
+}
+
+/**
+ * Trains S runs that differ only in `train.seed` as one computation: S models, each made exactly as
+ * {@link trainIlql} makes it from its seed (initial weights, start, batches), stacked on a leading seed axis, so each
+ * step is one batched pass with one kernel launch per operation for all seeds. Every seed gets its own loss's
+ * gradient, its own gradient norm and clipping, and its own Adam moments (elementwise), so each equals, to float
+ * rounding, the seed trained alone. Returns each seed's model (unstacked) and history.
+ * @throws when the runs cannot be stacked ({@link stackedSeedsProblem}), or on a malformed episode
+ */
+export async function trainSeeds(
+  episodes: readonly Episode[],
+  tokenizer: Tokenizer,
+  configs: readonly IlqlRunConfig[],
+  options: TrainSeedsOptions = {},
+): Promise<Array<{ model: IlqlModel; history: LogRecord[] }>> {
+  const problem = stackedSeedsProblem(configs);
+  if (problem !== null) throw new Error(`runs cannot train as stacked seeds: ${problem}`);
+  const config = configs[0]!;
+  const seeds = configs.length;
+  const encoded = encodeTrainingEpisodes(episodes, tokenizer, config, options.source);
+  const samplers: EpisodeSampler[] = [];
+  const models: IlqlModel[] = [];
+  let prng: Prng | null = null;
+  try {
+    configs.forEach((c, s) => {
+      const root = new Prng(c.train.seed);
+      const model = new IlqlModel(c.model, tokenizer.vocabSize, root.fork());
+      models.push(model);
+      if (options.inits !== undefined) copyPolicyWeights(model, options.inits[s]!);
+      samplers.push(new EpisodeSampler(encoded, tokenizer.special.pad, root.fork()));
+      prng ??= root.fork(); // the dropout stream, unused without dropout
+    });
+  } catch (e) {
+    for (const m of models) m.dispose();
+    throw e;
+  }
+  const stacked = IlqlModel.stack(models);
+  for (const m of models) m.dispose();
+  const state = initIlqlState(
+    stacked,
+    config.ilql,
+    makeOptimizer(stacked, config.ilql, config.optim, config.train.steps),
+    prng!,
+  );
+  const ofSeed = (record: LogRecord, s: number): LogRecord => ({
+    step: record.step,
+    info: seedInfo(record.info, s, seeds),
+  });
+  const eachSeed = async (model: IlqlModel, f: (s: number, one: IlqlModel) => Promise<void>) => {
+    for (let s = 0; s < seeds; s++) {
+      const one = model.unstack(s);
+      try {
+        await f(s, one);
+      } finally {
+        one.dispose();
+      }
+    }
+  };
+  const paths = options.checkpointPaths;
+  const save = paths === undefined ? undefined : async (st: IlqlState, step: number) => {
+    await eachSeed(
+      st.model,
+      (s, one) => saveCheckpoint(paths[s]!, one, { step, config: configs[s]!, tokenizer: tokenizer.toJSON() }),
+    );
+    return paths.join(", ");
+  };
+  try {
+    const { history } = await trainLoop(state, ilqlUpdate, new StackedSampler(samplers), {
+      config: config.train,
+      gradAccum: config.optim.gradAccum,
+      ...(save ? { saveCheckpoint: save } : {}),
+      ...(options.onLog ? { onLog: (r: LogRecord) => configs.forEach((_, s) => options.onLog!(s, ofSeed(r, s))) } : {}),
+      ...(options.evaluate
+        ? { onEval: (st: IlqlState, step: number) => eachSeed(st.model, (s, one) => options.evaluate!(s, one, step)) }
+        : {}),
+    });
+    return configs.map((_, s) => ({ model: stacked.unstack(s), history: history.map((r) => ofSeed(r, s)) }));
+  } finally {
+    state.optimizer.dispose();
+    stacked.dispose();
+  }
 }

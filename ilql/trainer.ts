@@ -4,7 +4,7 @@
  * @module
  */
 import { type ConfigOf, int } from "./config.ts";
-import type { EpisodeSampler } from "./data.ts";
+import type { BatchSource } from "./data.ts";
 import type { Batch } from "./episode.ts";
 
 /** Trainer config. */
@@ -64,7 +64,7 @@ export class TrainingStopped extends Error {
 export async function trainLoop<S>(
   state: S,
   update: UpdateFn<S>,
-  sampler: EpisodeSampler,
+  sampler: BatchSource,
   options: TrainLoopOptions<S>,
 ): Promise<{ state: S; history: LogRecord[] }> {
   const { config, gradAccum } = options;

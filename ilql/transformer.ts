@@ -92,6 +92,28 @@ export function initWeights(shape: TransformerShape, prng: Prng): Record<string,
   return out;
 }
 
+/**
+ * How many seeds a set of weights stacks: 1, or S when every weight has a leading seed axis (`wte` `[S, V, D]`), as
+ * `run.ts` trainSeeds trains them. Stacked weights take a batch of S equal blocks of rows, block s for seed s.
+ */
+export function seedsOf(w: TrunkWeights): number {
+  return w.wte!.rank === 3 ? w.wte!.shape[0]! : 1;
+}
+
+/** The token embedding as rows: `[V, D]`, or stacked `[S·V, D]`. */
+function embeddingRows(wte: tf.Tensor): tf.Tensor2D {
+  return tf.reshape(wte, [-1, wte.shape[wte.rank - 1]!]);
+}
+
+/** `[B, T]` token ids as flat rows of {@link embeddingRows}: block s of the batch offset by s·V. */
+function seedTokens(tokens: tf.Tensor2D, S: number, vocabSize: number): tf.Tensor1D {
+  const [B, T] = tokens.shape;
+  if (S === 1) return tf.reshape(tokens, [B * T]);
+  if (B % S !== 0) throw new Error(`a batch of ${B} rows does not split into ${S} stacked seeds`);
+  const offsets = tf.tensor3d(Array.from({ length: S }, (_, s) => s * vocabSize), [S, 1, 1], "int32");
+  return tf.reshape(tf.add(tf.reshape(tokens, [S, B / S, T]), offsets), [B * T]);
+}
+
 const causalMasks = new Map<number, tf.Tensor2D>();
 
 /** [T, T] additive mask: 0 on and below the diagonal, -1e9 above (kept for the process lifetime). */
@@ -164,10 +186,15 @@ export function forward(
   const T = tokenCount + (prefix ? 1 : 0); // positions used
   if (T > shape.context) throw new Error(`sequence of ${T} tokens exceeds the model context of ${shape.context}`);
   const D = shape.width;
-  let tok = tf.reshape(tf.gather(w.wte!, tf.reshape(tokens, [B * tokenCount])), [B, tokenCount, D]); // [B, T', D]
+  const S = seedsOf(w);
+  let tok = tf.reshape(tf.gather(embeddingRows(w.wte!), seedTokens(tokens, S, shape.vocabSize)), [B, tokenCount, D]); // [B, T', D]
   if (prefix) tok = tf.concat([tf.reshape(prefix, [B, 1, D]), tok], 1); // [B, T, D]
-  const pos = tf.slice(w.wpe!, [0, 0], [T, D]); // [T, D]
-  let x = tf.reshape(tf.add(tok, pos), [B * T, D]) as tf.Tensor2D; // [B·T, D]
+  const pos = tf.slice(w.wpe!, [...w.wpe!.shape.slice(0, -2).map(() => 0), 0, 0], [...w.wpe!.shape.slice(0, -2), T, D]); // [(S,) T, D]
+  // stacked seeds: row block s of the batch adds seed s's positions
+  let x = tf.reshape(tf.add(tf.reshape(tok, [S, B / S, T, D]), tf.reshape(pos, [S, 1, T, D])), [
+    B * T,
+    D,
+  ]) as tf.Tensor2D; // [B·T, D]
   x = dropout(x, options.dropout) as tf.Tensor2D;
   const mask = causalMask(T);
   const cache: KVCache = { keys: [], values: [], length: T };
@@ -200,6 +227,7 @@ export function decodeStep(
   keyMask: tf.Tensor4D,
 ): { hidden: tf.Tensor2D; cache: KVCache } {
   const B = tokens.shape[0];
+  if (seedsOf(w) !== 1) throw new Error("decoding reads one seed's weights, not stacked ones (unstack them first)");
   let x = tf.add(tf.gather(w.wte!, tokens), tf.gather(w.wpe!, positions)) as tf.Tensor2D; // [B, D]
   const next: KVCache = { keys: [], values: [], length: cache.length + 1 };
   for (let i = 0; i < shape.layers; i++) {

@@ -27,7 +27,7 @@ const batch = collate(
 const ilql = { ...defaultsOf(ILQL_SPEC), awacBeta: 0.5, cqlWeight: 0.3 };
 const vars = model.trainableVariables();
 const grads = tf.tidy(() => {
-  const { grads } = tf.variableGrads(() => computeLossTerms(model, batch, ilql).total, [...vars.values()]);
+  const { grads } = tf.variableGrads(() => computeLossTerms(model, batch, ilql).total as tf.Scalar, [...vars.values()]);
   return [...vars].map(([name, v]) => [name, grads[v.name]] as const);
 });
 const gradients = Object.fromEntries(grads.map(([name, g]) => [name, Array.from(g?.dataSync() ?? [])]));
