@@ -105,8 +105,11 @@ export {
   ILQL_RUN_SECTIONS,
   type IlqlRunConfig,
   ilqlRunConfig,
+  stackedSeedsProblem,
   trainIlql,
   type TrainIlqlOptions,
+  trainSeeds,
+  type TrainSeedsOptions,
 } from "./ilql/run.ts";
 export { type BatchPolicy, type LanguageEnv, type Rollout, rollout, type StepResult } from "./tasks/task.ts";
 export {
