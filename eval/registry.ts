@@ -32,6 +32,7 @@ import { ANSWER_PENALTY, type DialogueReward } from "../tasks/dialogue/reward.ts
 import type { ThreadSet } from "../tasks/toxicity/threads.ts";
 import { Prng } from "../ilql/prng.ts";
 import type { Tokenizer } from "../ilql/tokenizer.ts";
+import { RIDGE_TOKENIZER, ridgeDataset, RidgeEnv } from "../tasks/ridge/ridge.ts";
 import { STITCH_TOKENIZER, stitchDataset, StitchEnv } from "../tasks/stitch/stitch.ts";
 import { type LanguageEnv, rollout, type ScoredPolicy, textsOf } from "../tasks/task.ts";
 import {
@@ -169,6 +170,39 @@ export const TASKS: Record<string, TaskDefinition> = {
       optim: { lr: 3e-3 },
       ilql: { polyak: 0.1 },
       train: { steps: 200, batchSize: 64 },
+      decode: { beta: 16, maxTokens: 4 },
+    },
+  },
+  ridge: {
+    description:
+      "two-turn diagnostic: the best first move is mostly wasted in the data, a wager pays by luck, and the " +
+      "return comes last",
+    tokenizer: RIDGE_TOKENIZER,
+    dataset: (size, seed) => ridgeDataset(size ?? 1000, new Prng(seed)),
+    environments: (count, seed) => {
+      const prng = new Prng(seed);
+      return Array.from({ length: count }, () => new RidgeEnv(prng.fork()));
+    },
+    evaluate: (policy, episodes, seed) => {
+      const prng = new Prng(seed);
+      const envs = Array.from({ length: episodes }, () => new RidgeEnv(prng.fork()));
+      const rollouts = rollout(envs, textsOf(policy));
+      const first = (move: string) =>
+        rollouts.filter((r) => r.segments.find((s) => s.kind === "action")?.text === move).length / episodes;
+      return {
+        returns: rollouts.map((r) => r.return),
+        metrics: { optimal_rate: rollouts.filter((r) => r.return === 1).length / episodes, wager_rate: first("bet") },
+      };
+    },
+    // expected returns: +1 the best play, −1 the worst (a fall, a miss in the valley, or wagering)
+    anchors: () => ({ floor: -1, ceiling: 1 }),
+    defaults: {
+      model: { width: 32, layers: 2, heads: 2, context: 24, dropout: 0 },
+      optim: { lr: 3e-3 },
+      // a small conservative term, as Wordle's: at 0.25 it holds Q near the data's log-frequencies, and the ridge's
+      // rare good ending stays below the valley's common one
+      ilql: { polyak: 0.1, expectile: 0.9, cqlWeight: 1e-4 },
+      train: { steps: 1000, batchSize: 64 },
       decode: { beta: 16, maxTokens: 4 },
     },
   },

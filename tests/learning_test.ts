@@ -5,12 +5,14 @@
  */
 import assert from "node:assert/strict";
 import { testBackend } from "../ilql/_test_util.ts";
-import { textPolicy } from "../ilql/decode.ts";
+import { scoredTextPolicy, textPolicy } from "../ilql/decode.ts";
 import { Prng } from "../ilql/prng.ts";
 import { ilqlRunConfig, trainIlql } from "../ilql/run.ts";
 import { STITCH_TOKENIZER, stitchDataset, StitchEnv } from "../tasks/stitch/stitch.ts";
 import { rollout } from "../tasks/task.ts";
-import { ALGORITHMS } from "../eval/registry.ts";
+import { ALGORITHMS, TASKS } from "../eval/registry.ts";
+import { expandSuite } from "../eval/suite.ts";
+import { evaluationDecode, trainAlgorithm } from "../baselines/algorithm.ts";
 
 await testBackend(1); // a second thread only adds CPU time on a model this small
 
@@ -77,4 +79,39 @@ Deno.test("filtered BC on the best 5 % of the stitch data reaches the optimum be
   assert.deepEqual(result, { ret: 0, actions: ["up", "ok"] });
   run.state.optimizer.dispose();
   run.state.model.dispose();
+});
+
+Deno.test("on the ridge diagnostic ILQL walks the ridge; BC and single-step keep the valley, filtered BC wagers", async () => {
+  // the task as the suites run it (its defaults and each algorithm's preset), seed 0, 256 evaluation games
+  const names = ["bc", "filtered-bc", "single-step", "ilql"];
+  const runs = expandSuite({ description: "ridge", tasks: { ridge: { evalEpisodes: 256, config: {} } }, seeds: [0] }, {
+    algorithms: names,
+  });
+  const task = TASKS.ridge!;
+  const data = task.dataset(undefined, 0);
+  const results: Record<string, { mean: number; optimal: number; wager: number }> = {};
+  for (const run of runs) {
+    const trained = await trainAlgorithm(ALGORITHMS[run.algorithm]!, {
+      episodes: data,
+      tokenizer: task.tokenizer,
+      config: run.config,
+    });
+    const policy = scoredTextPolicy(trained.model, task.tokenizer, evaluationDecode(run.config, data), new Prng(0));
+    const r = await task.evaluate(policy, run.evalEpisodes, 0);
+    results[run.algorithm] = {
+      mean: r.returns.reduce((a, b) => a + b, 0) / r.returns.length,
+      optimal: r.metrics.optimal_rate!,
+      wager: r.metrics.wager_rate!,
+    };
+    trained.dispose();
+  }
+  const { ilql, bc, "single-step": singleStep, "filtered-bc": filtered } = results as Record<
+    string,
+    typeof results[""]
+  >;
+  assert.equal(ilql!.optimal, 1, JSON.stringify(results));
+  assert.equal(bc!.mean, 0, "BC copies the common valley");
+  assert.equal(singleStep!.mean, 0, "single-step's average values keep the valley");
+  assert.equal(filtered!.wager, 1, "filtered BC copies the lucky wagers of its top tenth");
+  for (const other of [bc!, singleStep!, filtered!]) assert.ok(ilql!.mean >= other.mean + 0.9, JSON.stringify(results));
 });
