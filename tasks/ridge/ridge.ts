@@ -22,10 +22,10 @@
  * and safe valleys that share its top tenth.
  * @module
  */
-import type { Episode, Segment } from "../../ilql/episode.ts";
+import type { Episode } from "../../ilql/episode.ts";
 import type { Prng } from "../../ilql/prng.ts";
 import { CharTokenizer } from "../../ilql/tokenizer.ts";
-import type { LanguageEnv, StepResult } from "../task.ts";
+import { TwoTurnEnv } from "../two_turn.ts";
 
 /** Letters only; every utterance of the task is lowercase. */
 export const RIDGE_TOKENIZER = new CharTokenizer({ alphabet: "abcdefghijklmnopqrstuvwxyz" });
@@ -55,28 +55,21 @@ export const RIDGE_MIX: ReadonlyArray<readonly [string, string, number]> = [
 ];
 
 /** The environment: two turns, the whole return on the second; the wager's luck from `prng`. */
-export class RidgeEnv implements LanguageEnv {
-  #first = "";
-  #turn = 0;
-
-  constructor(private readonly prng: Prng) {}
-
-  reset(): Segment[] {
-    this.#turn = 0;
-    return [{ kind: "state", text: "go" }];
+export class RidgeEnv extends TwoTurnEnv {
+  constructor(private readonly prng: Prng) {
+    super();
   }
 
-  step(action: string): StepResult {
-    this.#turn++;
-    if (this.#turn === 1) {
-      this.#first = action;
-      return { segments: [{ kind: "state", text: stateAfter(action) }], reward: 0, done: false };
-    }
-    if (this.#turn === 2) {
-      const lucky = this.prng.next() < WIN_CHANCE;
-      return { segments: [], reward: ridgeReturn(this.#first, action, lucky), done: true };
-    }
-    throw new Error("RidgeEnv episode is over");
+  protected stateAfter(first: string): string {
+    return stateAfter(first);
+  }
+
+  protected firstReward(): number {
+    return 0;
+  }
+
+  protected secondReward(first: string, second: string): number {
+    return ridgeReturn(first, second, this.prng.next() < WIN_CHANCE);
   }
 }
 

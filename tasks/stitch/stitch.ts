@@ -6,10 +6,10 @@
  * pick `up` then `ok` (return 0).
  * @module
  */
-import type { Episode, Segment } from "../../ilql/episode.ts";
+import type { Episode } from "../../ilql/episode.ts";
 import type { Prng } from "../../ilql/prng.ts";
 import { CharTokenizer } from "../../ilql/tokenizer.ts";
-import type { LanguageEnv, StepResult } from "../task.ts";
+import { TwoTurnEnv } from "../two_turn.ts";
 
 /** Letters only; every utterance of the task is lowercase. */
 export const STITCH_TOKENIZER = new CharTokenizer({ alphabet: "abcdefghijklmnopqrstuvwxyz" });
@@ -21,21 +21,17 @@ const MIX: Array<[string, string, number]> = [["up", "no", 0.35], ["dn", "ok", 0
 ]];
 
 /** The environment: deterministic, two turns. */
-export class StitchEnv implements LanguageEnv {
-  #turn = 0;
-
-  reset(): Segment[] {
-    this.#turn = 0;
-    return [{ kind: "state", text: "go" }];
+export class StitchEnv extends TwoTurnEnv {
+  protected stateAfter(): string {
+    return "mid";
   }
 
-  step(action: string): StepResult {
-    this.#turn++;
-    if (this.#turn === 1) {
-      return { segments: [{ kind: "state", text: "mid" }], reward: action === "up" ? 0 : -1, done: false };
-    }
-    if (this.#turn === 2) return { segments: [], reward: action === "ok" ? 0 : -1, done: true };
-    throw new Error("StitchEnv episode is over");
+  protected firstReward(first: string): number {
+    return first === "up" ? 0 : -1;
+  }
+
+  protected secondReward(_first: string, second: string): number {
+    return second === "ok" ? 0 : -1;
   }
 }
 
