@@ -14,14 +14,15 @@ import { hashOf, runName, type RunSpec } from "./suite.ts";
 const TASK_WRITE_DIRS = "results/, runs/ and .cache/";
 
 /**
- * Makes `dir` and writes and removes a probe file in it, so that an unwritable results directory is found before
- * the first run trains rather than when its record is written.
- * @throws one line naming the directory and why it cannot be written
+ * Makes `dir/records` (or `dir` itself, for a starts directory) and writes and removes a probe file in it, so that an
+ * unwritable directory is found before the first run trains rather than when its first file is written.
+ * @throws one line naming the directory (as `flag` gives it) and why it cannot be written
  */
-export function probeWritable(dir: string): void {
-  const probe = `${dir}/records/.probe-${Deno.pid}`;
+export function probeWritable(dir: string, flag: "--out" | "--starts" = "--out"): void {
+  const target = flag === "--out" ? `${dir}/records` : dir;
+  const probe = `${target}/.probe-${Deno.pid}`;
   try {
-    Deno.mkdirSync(`${dir}/records`, { recursive: true });
+    Deno.mkdirSync(target, { recursive: true });
     Deno.writeTextFileSync(probe, "");
     Deno.removeSync(probe);
   } catch (e) {
@@ -29,8 +30,8 @@ export function probeWritable(dir: string): void {
     const denied = (e as Error).name === "NotCapable" || /--allow-write/.test(reason);
     throw new Error(
       denied
-        ? `--out ${dir}: outside this command's write permission (the deno tasks may write under ${TASK_WRITE_DIRS} only)`
-        : `--out ${dir}: cannot write there (${reason})`,
+        ? `${flag} ${dir}: outside this command's write permission (the deno tasks may write under ${TASK_WRITE_DIRS} only)`
+        : `${flag} ${dir}: cannot write there (${reason})`,
     );
   }
 }

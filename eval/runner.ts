@@ -163,15 +163,7 @@ async function prepareRun(spec: RunSpec, dir: string, options: ExecuteOptions): 
   const diagnose: Diagnostics | undefined = task.diagnose && spec.config.ilql.qWeight > 0
     ? (model, pairs) => task.diagnose!(data, (items) => targetQValues(model, task.tokenizer, items), pairs)
     : undefined;
-  const start = kept || startId(spec) === null ? null : await obtainStart(spec, data, {
-    ...(options.onStartLog ? { onLog: options.onStartLog } : {}),
-    ...(options.startsDir ? { dir: options.startsDir } : {}),
-    // the start's curve, decoded as BC: from the policy head alone
-    evaluate: async (model, step, points) => {
-      points.push(await validationPoint(spec, model, step, { ...decode, beta: 0 }));
-      options.onEval?.(points.at(-1)!, "start");
-    },
-  });
+  const start = kept || startId(spec) === null ? null : await startOf(spec, data, decode, options);
   return {
     spec,
     started,
@@ -185,6 +177,28 @@ async function prepareRun(spec: RunSpec, dir: string, options: ExecuteOptions): 
     diagnose,
     start,
   };
+}
+
+function startOf(spec: RunSpec, data: Episode[], decode: DecodeConfig, options: ExecuteOptions) {
+  return obtainStart(spec, data, {
+    ...(options.onStartLog ? { onLog: options.onStartLog } : {}),
+    ...(options.startsDir ? { dir: options.startsDir } : {}),
+    // the start's curve, decoded as BC: from the policy head alone
+    evaluate: async (model, step, points) => {
+      points.push(await validationPoint(spec, model, step, { ...decode, beta: 0 }));
+      options.onEval?.(points.at(-1)!, "start");
+    },
+  });
+}
+
+/**
+ * The shared start of `spec` (trained here with its learning curve, or read), without the run itself: what
+ * `deno task bench --starts-only` makes. The backend must be initialised.
+ * @throws when the run has no start
+ */
+export function prepareStart(spec: RunSpec, options: ExecuteOptions = {}): ReturnType<typeof obtainStart> {
+  const data = datasetOf(spec);
+  return startOf(spec, data, evaluationDecode(spec.config, data), options);
 }
 
 /** A run's validation point after `step` steps, kept in its curve and reported. */

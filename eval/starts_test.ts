@@ -6,7 +6,9 @@ import { IlqlModel } from "../ilql/model.ts";
 import { Prng } from "../ilql/prng.ts";
 import { executeRun } from "./runner.ts";
 import { startConfig } from "../baselines/bc.ts";
-import { obtainStart, STALE_LOCK_MS, startId } from "./starts.ts";
+import { existsSync } from "node:fs";
+import { weightsDigest } from "../ilql/checkpoint.ts";
+import { digestPath, obtainStart, STALE_LOCK_MS, startId } from "./starts.ts";
 import { expandSuite, parseSettings, type Suite, SUITES } from "./suite.ts";
 
 await testBackend(1);
@@ -62,12 +64,56 @@ Deno.test("a start's id depends on the seed, model, data and start budget, never
   );
 });
 
-Deno.test("every committed start of results/paper/ is the start of a paper-suite run (a new config key orphans none)", () => {
-  const dir = new URL("../results/paper/starts/", import.meta.url);
-  const committed = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".safetensors"));
-  assert.ok(committed.length > 0, "results/paper/starts/ holds starts");
-  const suiteIds = new Set(expandSuite(SUITES.paper!).map(startId));
-  for (const name of committed) assert.ok(suiteIds.has(name.replace(".safetensors", "")), `${name} is no run's start`);
+Deno.test("a suite's committed starts are exactly its runs' starts, each with the weights its digest records", () => {
+  for (const [name, suite] of Object.entries(SUITES)) {
+    if (suite.starts === undefined) continue;
+    const dir = new URL(`../${suite.starts}/`, import.meta.url).pathname;
+    const committed = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".safetensors"));
+    const suiteIds = new Set(expandSuite(suite).map(startId));
+    assert.deepEqual(
+      committed.map((n) => n.replace(".safetensors", "")).sort(),
+      [...suiteIds].sort(),
+      `${suite.starts} holds the ${name} suite's starts (deno task bench --suite ${name} --starts-only makes them)`,
+    );
+    for (const file of committed) {
+      const id = file.replace(".safetensors", "");
+      assert.equal(
+        weightsDigest(Deno.readFileSync(`${dir}${file}`), file),
+        Deno.readTextFileSync(digestPath(dir, id)).trim(),
+        `${suite.starts}/${file} has the weights its digest records`,
+      );
+    }
+  }
+});
+
+Deno.test("a deleted start retrains to its recorded digest; a changed one is refused; other weights are set aside", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const [run] = expandSuite(SUITE, { algorithms: ["bc"], seeds: [0], set: parseSettings(["start.steps=3"]) });
+    const data = (await import("./runner.ts")).datasetOf(run!);
+    const first = await obtainStart(run!, data, { dir, fresh: true });
+    const path = `${dir}/${first.id}.safetensors`;
+    assert.equal(Deno.readTextFileSync(digestPath(dir, first.id)).trim(), first.digest);
+    first.model.dispose();
+    Deno.removeSync(path);
+    const again = await obtainStart(run!, data, { dir, fresh: true });
+    assert.equal(again.digest, first.digest, "retrained byte for byte");
+    again.model.dispose();
+    // one weight changed: the start is refused, naming the file
+    const bytes = Deno.readFileSync(path);
+    bytes[bytes.length - 1]! ^= 1;
+    Deno.writeFileSync(path, bytes);
+    await assert.rejects(obtainStart(run!, data, { dir, fresh: true }), /safetensors: its weights .* are not the ones/);
+    // a recorded digest that another training cannot reach: the new start is kept aside, the record stays
+    Deno.removeSync(path);
+    Deno.writeTextFileSync(digestPath(dir, first.id), `${"0".repeat(64)}\n`);
+    await assert.rejects(obtainStart(run!, data, { dir, fresh: true }), /retrained to other weights than/);
+    assert.ok(!existsSync(path), "no start under the recorded name");
+    assert.ok(existsSync(`${dir}/${first.id}.mismatch.safetensors`));
+    assert.equal(Deno.readTextFileSync(digestPath(dir, first.id)).trim(), "0".repeat(64));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("copyPolicyWeights() gives every trunk the start's policy trunk and LM head; value heads stay fresh", () => {
@@ -104,7 +150,11 @@ Deno.test("runs of one seed fine-tune from one start: trained once, then shared 
     const before = tf.memory().numTensors;
     assert.ok(trained > 0, "the first run trained the start");
     assert.equal(start.steps, 8);
-    assert.deepEqual([...Deno.readDirSync(startsDir)].map((e) => e.name), [`${start.id}.safetensors`], "no lock left");
+    assert.deepEqual(
+      [...Deno.readDirSync(startsDir)].map((e) => e.name).sort(),
+      [`${start.id}.safetensors`, `${start.id}.weights.sha256`],
+      "no lock left",
+    );
     const again = await obtainStart(ilql!, data, { dir: startsDir, onLog: () => trained++ });
     assert.equal(again, start, "the second algorithm gets the same start");
     // a process that did not make it reads it from disk: the same weights
@@ -131,7 +181,10 @@ Deno.test("a lock whose owner stopped is taken over; a live lock is waited for",
     Deno.utimeSync(lock, past, past);
     const start = await obtainStart(run!, data, { dir, fresh: true });
     assert.equal(start.steps, 3);
-    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), [`${start.id}.safetensors`]);
+    assert.deepEqual(
+      [...Deno.readDirSync(dir)].map((e) => e.name).sort(),
+      [`${start.id}.safetensors`, `${start.id}.weights.sha256`],
+    );
     start.model.dispose();
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -8,6 +8,7 @@ import {
   parseSettings,
   parseShard,
   parseSweep,
+  type RunSpec,
   settingLabel,
   shardFromEnv,
   shardRuns,
@@ -259,6 +260,31 @@ Deno.test("every declared suite expands", () => {
     assert.ok(runs.length > 0, name);
     assert.equal(new Set(runs.map((r) => r.id)).size, runs.length, name);
   }
+});
+
+Deno.test("a task's own algorithm list narrows the suite's and --algos; the quick suite's Wordle reuses paper starts", () => {
+  const suite: Suite = {
+    description: "test",
+    tasks: {
+      stitch: { evalEpisodes: 2, config: {} },
+      ridge: { evalEpisodes: 2, config: {}, algorithms: ["bc", "ilql"] },
+    },
+    seeds: [0],
+  };
+  const names = (runs: RunSpec[], task: string) => runs.filter((r) => r.task === task).map((r) => r.algorithm);
+  assert.deepEqual(names(expandSuite(suite), "ridge"), ["bc", "ilql"]);
+  assert.equal(names(expandSuite(suite), "stitch").length, Object.keys(ALGORITHMS).length);
+  const narrowed = expandSuite(suite, { algorithms: ["ilql", "cql"] });
+  assert.deepEqual([names(narrowed, "ridge"), names(narrowed, "stitch")], [["ilql"], ["ilql", "cql"]]);
+  assert.throws(
+    () => expandSuite({ ...suite, tasks: { ridge: { evalEpisodes: 2, config: {}, algorithms: ["dqn"] } } }),
+    /task 'ridge': algorithm 'dqn' in its budget is unknown/,
+  );
+  // the quick suite fine-tunes from the paper suite's habit starts (same ids), 1,000 steps
+  const quick = expandSuite(SUITES.quick!, { tasks: ["wordle-habit"] });
+  const paper = new Set(expandSuite(SUITES.paper!, { tasks: ["wordle-habit"] }).map(startId));
+  assert.deepEqual(new Set(quick.map(startId)), paper);
+  assert.ok(quick.every((r) => r.config.train.steps === 1000));
 });
 
 Deno.test("a task's algorithmConfig changes only that algorithm's runs", () => {

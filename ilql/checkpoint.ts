@@ -4,6 +4,7 @@
  * step. Files are written atomically (temporary file, then rename), so a crash never leaves a half checkpoint.
  * @module
  */
+import { createHash } from "node:crypto";
 import * as tf from "@tensorflow/tfjs";
 import { IlqlModel, MODEL_SPEC } from "./model.ts";
 import { resolveConfig } from "./config.ts";
@@ -57,6 +58,22 @@ export async function saveCheckpoint(
   };
   if (meta.extra) metadata.extra = JSON.stringify(meta.extra);
   await writeFileAtomic(path, encodeSafetensors(tensors, metadata));
+}
+
+/**
+ * SHA-256 (hex) of a checkpoint's tensors (names, types, shapes and bytes) without its metadata, which holds things
+ * like the training time: two trainings that computed the same weights have the same digest.
+ * @throws with `path` named when the bytes are not a safetensors file
+ */
+export function weightsDigest(bytes: Uint8Array, path: string): string {
+  const { tensors } = decodeSafetensors(bytes, path);
+  const hash = createHash("sha256");
+  for (const name of Object.keys(tensors).sort()) {
+    const t = tensors[name]!;
+    hash.update(`${name}:${t.dtype}:${t.shape.join("x")};`);
+    hash.update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  }
+  return hash.digest("hex");
 }
 
 function parseJson(text: string | undefined, field: string, path: string): unknown {
