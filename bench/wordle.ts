@@ -61,7 +61,7 @@ const HELP =
 
 Runs the paper suite's Wordle runs in this process (finished runs in --results, default ${OUT}/, are kept, so
 rerunning resumes; the shared starts are kept in and read from DIR/starts, committed beside the records; for runs
-side by side use \`deno task bench --suite paper --tasks … --starts results/paper/starts\`, which shares both), then
+side by side use \`deno task bench --suite paper --tasks …\`, which shares both), then
 writes --page (default ${PAGE}) from every Wordle record there. --no-run only rewrites the page.
 With wordle-lava, the page also shows what exact values at each expectile make of --lava-iterations (default
 ${LAVA_ANALYSIS_ITERATIONS}) lava iterations on the 200 evaluation words and on the reference's 2,315 answers.
