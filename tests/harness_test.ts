@@ -370,8 +370,11 @@ Deno.test("two shards that need one shared start at once: one trains it, both fi
     const trainedIt = shards.filter((s) => /shared start: validation return/.test(s.stdout));
     assert.equal(trainedIt.length, 1, "exactly one process trained the start");
     assert.deepEqual(
-      [...Deno.readDirSync(`${dir}/starts`)].map((e) => e.name).filter((n) => !n.endsWith(".safetensors")),
+      [...Deno.readDirSync(`${dir}/starts`)].map((e) => e.name).filter((n) =>
+        !/^[0-9a-f]{16}\.(safetensors|weights\.sha256)$/.test(n)
+      ),
       [],
+      "no lock and no half-written start left",
     );
     const records = readRecords(`${dir}/out`);
     assert.equal(records.length, 2);
