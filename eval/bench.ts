@@ -25,7 +25,7 @@ import {
   TrainedModels,
 } from "./runner.ts";
 import { checkRuns, probeWritable } from "./preflight.ts";
-import { digestPath, startId, STARTS_DIR } from "./starts.ts";
+import { recordDigest, startId, startPath, STARTS_DIR } from "./starts.ts";
 import {
   CORRUPT_ADVICE,
   type CorruptRecord,
@@ -241,7 +241,7 @@ async function makeStarts(
     return id === null ? [] : [[id, r] as const];
   })).values()];
   if (firsts.length === 0) throw new UsageError("--starts-only: none of these runs has a shared start (start.steps 0)");
-  const missing = firsts.filter((r) => !existsSync(`${dir}/${startId(r)}.safetensors`)).length;
+  const missing = firsts.filter((r) => !existsSync(startPath(dir, startId(r)!))).length;
   const jobs = jobsFlag === undefined
     ? (sharded ? 1 : Math.max(1, Math.min(navigator.hardwareConcurrency || 1, missing)))
     : positiveIntFlag(jobsFlag, "--jobs");
@@ -256,13 +256,13 @@ async function makeStarts(
   const progress = new Progress(firsts.length, 0);
   for (const run of firsts) {
     const id = startId(run)!, name = `start ${id} (${run.task} seed ${run.seed})`;
-    if (!existsSync(`${dir}/${id}.safetensors`)) progress.start(name);
+    if (!existsSync(startPath(dir, id))) progress.start(name);
     const start = await prepareStart(run, {
       startsDir: dir,
       onStartLog: (r) => progress.step(name, r.step, run.config.start.steps, r.info["losses/total"]!),
       onEval: (p) => progress.note(`${name}: validation return ${p.mean.toFixed(3)} ± ${p.se.toFixed(3)} at ${p.step}`),
     });
-    if (!existsSync(digestPath(dir, id))) await Deno.writeTextFile(digestPath(dir, id), `${start.digest}\n`);
+    await recordDigest(dir, id, start.digest);
     progress.finish(`${name}: weights sha256 ${start.digest}`);
   }
 }

@@ -43,9 +43,19 @@ export interface Start {
   digest: string;
 }
 
+/** Where start `id` is kept. */
+export function startPath(dir: string, id: string): string {
+  return `${dir}/${id}.safetensors`;
+}
+
 /** Where the digest of start `id`'s weights is recorded. */
 export function digestPath(dir: string, id: string): string {
   return `${dir}/${id}.weights.sha256`;
+}
+
+/** Records `digest` as start `id`'s, atomically, unless a digest is recorded already (which then stays). */
+export async function recordDigest(dir: string, id: string, digest: string): Promise<void> {
+  if (recordedDigest(dir, id) === null) await writeFileAtomic(digestPath(dir, id), `${digest}\n`);
 }
 
 function recordedDigest(dir: string, id: string): string | null {
@@ -117,7 +127,7 @@ async function makeOrRead(
   dir: string,
   options: StartOptions,
 ): Promise<Start> {
-  const path = `${dir}/${id}.safetensors`, lock = `${dir}/${id}.lock`;
+  const path = startPath(dir, id), lock = `${dir}/${id}.lock`;
   Deno.mkdirSync(dir, { recursive: true });
   for (;;) {
     if (exists(path)) return await read(id, dir);
@@ -184,7 +194,7 @@ async function makeOrRead(
           `version?); the new one is kept as ${kept}`,
       );
     }
-    if (recorded === null) await writeFileAtomic(digestPath(dir, id), `${digest}\n`);
+    await recordDigest(dir, id, digest);
     await Deno.rename(made, path);
     // every process, this one too, fine-tunes from the checkpoint's bytes
     return await read(id, dir);
@@ -194,7 +204,7 @@ async function makeOrRead(
 }
 
 async function read(id: string, dir: string): Promise<Start> {
-  const path = `${dir}/${id}.safetensors`;
+  const path = startPath(dir, id);
   const digest = weightsDigest(await Deno.readFile(path), path), recorded = recordedDigest(dir, id);
   if (recorded !== null && recorded !== digest) {
     throw new Error(
