@@ -322,7 +322,7 @@ function toxicityTask(reward: "toxicity" | "noised" | "upvotes", description: st
   // the reward of generated replies, a batch at a time (the classifier scores a batch in one pass)
   const scoreReplies = (prng: Prng): (items: ReadonlyArray<{ parent: string; reply: string }>) => number[] => (items) =>
     reward !== "upvotes"
-      ? items.map((i) => lexiconReward(reward, i.reply, prng))
+      ? items.map((i) => lexiconReward(reward, i.reply, i.parent, prng))
       : upvoteClassifier().predict(items.map((i) => ({ parent: i.parent, comment: i.reply }))).map((p) =>
         p >= 0.5 ? 10 : 0
       );
@@ -332,6 +332,8 @@ function toxicityTask(reward: "toxicity" | "noised" | "upvotes", description: st
       return toxicity().tokenizer;
     },
     dataset: (size, seed) => threadEpisodes(toxicity().set, reward === "upvotes" ? "upvotes-real" : reward, size, seed),
+    // the threads whose toxicity depends on the context (story parents, dual-use words, sarcasm)
+    dataVersion: "in-context",
     environments: (count, seed) => {
       const { set } = toxicity();
       const parents = set.splits.train.map((i) => set.threads[i]!.parent);

@@ -46,7 +46,7 @@ export function threadEpisodes(set: ThreadSet, reward: DataReward, size?: number
     const t = set.threads[i]!;
     return threadEpisode(
       t,
-      reward === "upvotes-real" ? upvotesReward(t.score) : lexiconReward(reward, t.comment, prng),
+      reward === "upvotes-real" ? upvotesReward(t.score) : lexiconReward(reward, t.comment, t.parent, prng),
     );
   });
 }

@@ -136,7 +136,7 @@ export async function evaluateReplies(
     returns,
     replies,
     metrics: {
-      toxic_rate: replies.filter((r) => toxicityLevel(r) > 0).length / count,
+      toxic_rate: replies.filter((r, i) => toxicityLevel(r, parents[i]!) > 0).length / count,
       perplexity,
       distinct_1: distinctN(replies, 1),
       distinct_2: distinctN(replies, 2),

@@ -26,9 +26,29 @@ Deno.test("the synthetic threads: deterministic, at least 20,000, toxic replies 
   assert.ok(meanScore((s) => s.traits.register === "polite" && s.traits.onTopic) > 0.5);
   assert.ok(meanScore((s) => s.traits.register === "profane") < 0);
   const profane = samples.filter((s) => s.traits.register === "profane");
-  assert.ok(profane.every((s) => toxicityLevel(s.thread.comment) > 0), "every profane reply is scored toxic");
-  const levels = [0, 1, 2].map((l) => samples.filter((s) => toxicityLevel(s.thread.comment) === l).length);
+  assert.ok(
+    profane.every((s) => toxicityLevel(s.thread.comment, s.thread.parent) > 0),
+    "every profane reply is scored toxic",
+  );
+  const levels = [0, 1, 2].map((l) =>
+    samples.filter((s) => toxicityLevel(s.thread.comment, s.thread.parent) === l).length
+  );
   assert.ok(levels.every((n) => n > 100), `every toxicity level occurs: ${levels}`);
+  // rude replies that are upvoted: blunt corrections score above the other rude replies
+  assert.ok(
+    meanScore((s) => s.traits.bluntCorrection) >
+      meanScore((s) => s.traits.register === "rude" && !s.traits.bluntCorrection) + 0.3,
+  );
+  // the context decides: replies that are toxic in one thread and harmless, word for word, in another
+  const verdicts = new Map<string, Set<number>>();
+  for (const { thread } of samples) {
+    const seen = verdicts.get(thread.comment) ?? new Set<number>();
+    verdicts.set(thread.comment, seen.add(toxicityLevel(thread.comment, thread.parent)));
+  }
+  const both = [...verdicts].filter(([, v]) => v.has(0) && v.has(1)).map(([c]) => c);
+  assert.ok(both.length >= 20, `replies whose verdict depends on the thread: ${both.length}`);
+  assert.ok(both.some((c) => /screw|balls|crack|suck|murder/i.test(c)), "a dual-use word among them");
+  assert.ok(both.some((c) => /genius|brilliant|einstein/i.test(c)), "praise or sarcasm among them");
 });
 
 Deno.test("episodes of a reward, and the one-step environment", () => {
@@ -40,12 +60,16 @@ Deno.test("episodes of a reward, and the one-step environment", () => {
     segments: [{ kind: "state", text: t.parent }, {
       kind: "action",
       text: t.comment,
-      reward: toxicityReward(t.comment),
+      reward: toxicityReward(t.comment, t.parent),
     }],
     terminal: true,
   });
   assert.deepEqual(threadEpisodes(set, "noised", 10, 4), threadEpisodes(set, "noised", 10, 4));
-  const env = new ReplyEnv(["Hot take: cats are better than dogs."], (_, reply) => toxicityReward(reply), new Prng(1));
+  const env = new ReplyEnv(
+    ["Hot take: cats are better than dogs."],
+    (parent, reply) => toxicityReward(reply, parent),
+    new Prng(1),
+  );
   const [played] = rollout([env], () => ["What the f*ck."]);
   assert.equal(played!.return, -10);
   assert.equal(played!.segments[0]!.text, "Hot take: cats are better than dogs.");
@@ -60,7 +84,7 @@ Deno.test("the evaluator: reward, toxic rate, diversity, and perplexity and KL a
     {
       threads: set,
       parents: 8,
-      reward: (items) => items.map((x) => toxicityReward(x.reply)),
+      reward: (items) => items.map((x) => toxicityReward(x.reply, x.parent)),
       reference: (items) => items.map(() => ({ logProb: -3, tokens: 4 })),
     },
     new Prng(0),
