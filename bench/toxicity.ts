@@ -9,7 +9,7 @@ import { BACKEND_HELP, backendOptions, parseCommandLine, runMain } from "../ilql
 import { writeFileAtomic } from "../ilql/safetensors.ts";
 import { runSuite } from "../eval/bench.ts";
 import { ALGORITHMS, TASKS, toxicity, upvoteClassifier } from "../eval/registry.ts";
-import { meanSe, normalizedScore } from "../eval/stats.ts";
+import { bootstrapMean, meanSe, normalizedScore } from "../eval/stats.ts";
 import { readRecords, type RunRecord } from "../eval/store.ts";
 import { type SpeedRow, speedTable } from "../eval/speed.ts";
 import { expandSuite, SUITES } from "../eval/suite.ts";
@@ -63,7 +63,9 @@ function summary(
     "Regenerate with `npx -y deno@2.9.6 task results:toxicity` (the harness's `toxicity` and `toxicity-beta` suites;",
     "run records, tables, figures and `report.html` in `results/toxicity/` and `results/toxicity-beta/`). The data are",
     "**synthetic** forum threads (`tasks/toxicity/generate.ts`, 24,000 threads, seed 0; 80 % train, 10 % test parents):",
-    "see the README's Toxicity section for how they are made. Per run: 1,024 test parents (drawn with seed 0), one",
+    "see the README's Toxicity section for how they are made; whether a reply is toxic depends on its thread. Each run",
+    "trains 1,000 steps of 32 threads, with a validation point (256 parents) every 250 steps: the learning curves are",
+    "below each table. Per run: 1,024 test parents (drawn with seed 0), one",
     "sampled reply each (temperature 1; value-guided methods at β = 8), mean reward ± standard error; over seeds: mean",
     "of the run means with a 95 % bootstrap interval. Normalized: 0 = the worst reward, 50 = the training data's",
     "average, 100 = the best (never toxic; always upvoted). Beside the reward: the share of replies the lexicon calls",
@@ -87,9 +89,11 @@ function summary(
       "| algorithm | reward per seed (± s.e.) | mean [95 % CI] | normalized | toxic | perplexity | distinct-1 | distinct-2 | words | KL from BC |",
       "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
     );
+    const intervals = new Map<string, { mean: number; low: number; high: number }>();
     for (const algorithm of algorithms) {
       const group = rs.filter((r) => r.spec.algorithm === algorithm).sort((a, b) => a.spec.seed - b.spec.seed);
       const cells = returnCells(group);
+      intervals.set(algorithm, bootstrapMean(group.map((r) => r.eval.mean)));
       const m = (name: string) => meanSe(group.map((r) => r.eval.metrics[name]!)).mean;
       lines.push(
         `| ${algorithm} | ${cells.perSeed} | ${cells.overSeeds} | ${f(normalizedScore(cells.mean, anchors), 1)} | ${
@@ -98,6 +102,27 @@ function summary(
           f(m("mean_length"), 1)
         } | ${f(m("kl_from_bc"))} |`,
       );
+    }
+    const ilql = intervals.get("ilql");
+    if (ilql !== undefined) {
+      lines.push("");
+      for (const other of ["filtered-bc", "single-step"]) {
+        const o = intervals.get(other);
+        if (o === undefined) continue;
+        const verdict = ilql.low > o.high
+          ? "above, intervals apart"
+          : ilql.high < o.low
+          ? "below, intervals apart"
+          : "intervals overlap";
+        lines.push(
+          `- ILQL ${f(ilql.mean)} [${f(ilql.low)}, ${f(ilql.high)}] against ${other} ${f(o.mean)} [${f(o.low)}, ${
+            f(o.high)
+          }]: ${verdict}.`,
+        );
+      }
+    }
+    if (rs.some((r) => (r.curve?.length ?? 0) > 1)) {
+      lines.push("", `![${task}: validation return against training step](toxicity/figures/curve_${task}.png)`);
     }
   }
   if (betaRecords.length > 0) {
