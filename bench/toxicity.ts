@@ -31,11 +31,12 @@ const BETA_OUT = "results/toxicity-beta";
 async function main() {
   const { values } = parseCommandLine(Deno.args, RESULTS_FLAGS, {});
   if (values.help) return console.log(HELP);
+  // the upvotes judge below trains a model, so even --no-run needs the backend
+  const backend = await initBackend(backendOptions(values));
+  console.log(`backend: ${backend.summary}`);
   if (!values["no-run"]) {
     const runs = suiteRuns("toxicity", values);
     const betaRuns = expandSuite(SUITES["toxicity-beta"]!);
-    const backend = await initBackend(backendOptions(values));
-    console.log(`backend: ${backend.summary}`);
     await runSuite(runs, OUT);
     await runSuite(betaRuns, BETA_OUT);
   }
