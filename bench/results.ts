@@ -7,7 +7,7 @@ import { BACKEND_FLAGS, UsageError } from "../ilql/cli.ts";
 import { list, seedList } from "../eval/bench.ts";
 import { TASKS } from "../eval/registry.ts";
 import { type SpeedRow, trainingSpeed } from "../eval/speed.ts";
-import { bootstrapMean } from "../eval/stats.ts";
+import { bootstrapMean, type SeedSummary } from "../eval/stats.ts";
 import type { RunRecord } from "../eval/store.ts";
 import { expandSuite, type RunSpec, SUITES } from "../eval/suite.ts";
 
@@ -45,12 +45,15 @@ export const fixed = (x: number | undefined, d = 2) => (x === undefined || !Numb
  * The return cells of one algorithm's runs: each seed's mean ± s.e. over episodes, and the mean over seeds with
  * its 95 % bootstrap interval.
  */
-export function returnCells(group: readonly RunRecord[]): { perSeed: string; overSeeds: string; mean: number } {
+export function returnCells(
+  group: readonly RunRecord[],
+): { perSeed: string; overSeeds: string; mean: number; summary: SeedSummary } {
   const s = bootstrapMean(group.map((r) => r.eval.mean));
   return {
     perSeed: group.map((r) => `${fixed(r.eval.mean)} ± ${fixed(r.eval.se)}`).join("; "),
     overSeeds: `${fixed(s.mean)} [${fixed(s.low)}, ${fixed(s.high)}]`,
     mean: s.mean,
+    summary: s,
   };
 }
 

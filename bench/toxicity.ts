@@ -9,7 +9,7 @@ import { BACKEND_HELP, backendOptions, parseCommandLine, runMain } from "../ilql
 import { writeFileAtomic } from "../ilql/safetensors.ts";
 import { runSuite } from "../eval/bench.ts";
 import { ALGORITHMS, TASKS, toxicity, upvoteClassifier } from "../eval/registry.ts";
-import { bootstrapMean, meanSe, normalizedScore } from "../eval/stats.ts";
+import { intervalVerdict, meanSe, normalizedScore, type SeedSummary } from "../eval/stats.ts";
 import { readRecords, type RunRecord } from "../eval/store.ts";
 import { type SpeedRow, speedTable } from "../eval/speed.ts";
 import { expandSuite, SUITES } from "../eval/suite.ts";
@@ -90,11 +90,11 @@ function summary(
       "| algorithm | reward per seed (± s.e.) | mean [95 % CI] | normalized | toxic | perplexity | distinct-1 | distinct-2 | words | KL from BC |",
       "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
     );
-    const intervals = new Map<string, { mean: number; low: number; high: number }>();
+    const intervals = new Map<string, SeedSummary>();
     for (const algorithm of algorithms) {
       const group = rs.filter((r) => r.spec.algorithm === algorithm).sort((a, b) => a.spec.seed - b.spec.seed);
       const cells = returnCells(group);
-      intervals.set(algorithm, bootstrapMean(group.map((r) => r.eval.mean)));
+      intervals.set(algorithm, cells.summary);
       const m = (name: string) => meanSe(group.map((r) => r.eval.metrics[name]!)).mean;
       lines.push(
         `| ${algorithm} | ${cells.perSeed} | ${cells.overSeeds} | ${f(normalizedScore(cells.mean, anchors), 1)} | ${
@@ -110,15 +110,12 @@ function summary(
       for (const other of ["filtered-bc", "single-step"]) {
         const o = intervals.get(other);
         if (o === undefined) continue;
-        const verdict = ilql.low > o.high
-          ? "above, intervals apart"
-          : ilql.high < o.low
-          ? "below, intervals apart"
-          : "intervals overlap";
+        const verdict = intervalVerdict(ilql, o);
+        const side = verdict === "intervals apart" ? (ilql.mean > o.mean ? "above, " : "below, ") : "";
         lines.push(
           `- ILQL ${f(ilql.mean)} [${f(ilql.low)}, ${f(ilql.high)}] against ${other} ${f(o.mean)} [${f(o.low)}, ${
             f(o.high)
-          }]: ${verdict}.`,
+          }]: ${side}${verdict}.`,
         );
       }
     }

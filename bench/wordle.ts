@@ -13,6 +13,7 @@ import { writeFileAtomic } from "../ilql/safetensors.ts";
 import { list, runSuite } from "../eval/bench.ts";
 import { TASKS } from "../eval/registry.ts";
 import { groupLabel, groupResults, type ResultGroup } from "../eval/table.ts";
+import { intervalVerdict } from "../eval/stats.ts";
 import { machinesOf, readRecords, type RunRecord } from "../eval/store.ts";
 import { type RunSpec, SUITES, trainingKey } from "../eval/suite.ts";
 import { mergeOverrides, runConfig } from "../baselines/algorithm.ts";
@@ -171,15 +172,8 @@ export function lavaExactValues(iterations = LAVA_ANALYSIS_ITERATIONS): LavaValu
 
 /** The difference of two rows' means and whether their 95 % intervals over seeds are disjoint. */
 function comparison(a: ResultGroup, b: ResultGroup): string {
-  const apart = a.summary.low > b.summary.high || b.summary.low > a.summary.high;
   const d = a.summary.mean - b.summary.mean;
-  // one seed has no interval over seeds to compare
-  const verdict = Math.min(a.ids.length, b.ids.length) < 2
-    ? "one seed, no interval"
-    : apart
-    ? "intervals apart"
-    : "intervals overlap";
-  return `${d >= 0 ? "+" : ""}${f(d)} (${verdict})`;
+  return `${d >= 0 ? "+" : ""}${f(d)} (${intervalVerdict(a.summary, b.summary)})`;
 }
 
 /** The page; `results` is the records' directory, `link` the same directory relative to the page. */

@@ -77,6 +77,15 @@ export function bootstrapMean(xs: readonly number[], { level = 0.95, resamples =
   return { mean: mean(xs), low: at((1 - level) / 2), high: at(1 - (1 - level) / 2), iqm: iqm(xs), n };
 }
 
+/** Whether two summaries' intervals over seeds are disjoint; a single seed has no interval to compare. */
+export function intervalVerdict(
+  a: SeedSummary,
+  b: SeedSummary,
+): "one seed, no interval" | "intervals apart" | "intervals overlap" {
+  if (Math.min(a.n, b.n) < 2) return "one seed, no interval";
+  return a.low > b.high || b.low > a.high ? "intervals apart" : "intervals overlap";
+}
+
 /** Normalized score: 0 at `floor`, 50 at `datasetAverage`, 100 at `ceiling`, piecewise linear (LMRL-Gym style). */
 export function normalizedScore(value: number, anchors: { floor: number; datasetAverage: number; ceiling: number }) {
   const { floor, datasetAverage, ceiling } = anchors;
