@@ -181,8 +181,10 @@ export function chartSpecs(groups: readonly ResultGroup[], records: readonly Run
         key,
       ));
     }
-    // the shared starts' own curves (one per seed), which every fine-tuning curve above continues
-    const starts = [...new Map(records.filter((r) => r.spec.task === task && r.start).map((r) => [r.start!.id, r]))
+    // the shared starts' own curves (one per seed), which every fine-tuning curve above continues; a start shared
+    // with another task is drawn with that task (its curve is on that task's reward)
+    const ownStart = (r: RunRecord) => r.start !== undefined && (r.start.task ?? r.spec.task) === task;
+    const starts = [...new Map(records.filter((r) => r.spec.task === task && ownStart(r)).map((r) => [r.start!.id, r]))
       .values()].map((r) => ({ ...r, curve: r.start!.curve }));
     const startCurve = learningCurve(starts);
     if (startCurve.length > 0) {
@@ -190,7 +192,7 @@ export function chartSpecs(groups: readonly ResultGroup[], records: readonly Run
         `start_${task}`,
         `${task}: validation return of the shared BC starts (${starts.length} seed(s), 95 % interval)`,
         "start step",
-        [{ label: "BC start (greedy)", points: startCurve }],
+        [{ label: `BC start (${starts[0]!.spec.config.decode.method})`, points: startCurve }],
       ));
     }
     // return against β for each algorithm whose runs sweep decode.beta (and nothing else)

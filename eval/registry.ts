@@ -84,6 +84,12 @@ export interface TaskDefinition {
    * on: part of the identity of every run and start of the task, so a changed generator never reuses them.
    */
   dataVersion?: string;
+  /**
+   * The task whose shared starts this task's runs fine-tune from, where the two have the same episodes and tokenizer
+   * and only the rewards differ (behaviour cloning never reads them): one start serves both, trained, evaluated and
+   * named as that task's.
+   */
+  startTask?: string;
 }
 
 let wordleLists: { vocabulary: string[]; allowed: string[] } | null = null;
@@ -414,6 +420,8 @@ function dialogueTask(reward: DialogueReward, description: string): TaskDefiniti
     },
     defaults: DIALOGUE_DEFAULTS,
     recentWindow: true,
+    // the variants label the same dialogues (`dialogueDataset`): one BC start per seed serves the three
+    ...(reward === "standard" ? {} : { startTask: "dialogue" }),
   };
 }
 

@@ -21,7 +21,7 @@ import { meanSe } from "./stats.ts";
 import { ALGORITHMS, TASKS } from "./registry.ts";
 import { type CurvePoint, gitCommit, runDir, type RunRecord, writeRecord } from "./store.ts";
 import { hashOf, type RunSpec, trainingKey } from "./suite.ts";
-import { obtainStart, startId } from "./starts.ts";
+import { obtainStart, startId, startTask } from "./starts.ts";
 
 /** Options of {@link executeRun}. */
 export interface ExecuteOptions {
@@ -179,13 +179,18 @@ async function prepareRun(spec: RunSpec, dir: string, options: ExecuteOptions): 
   };
 }
 
+/**
+ * The shared start of `spec`. A start shared with another task (`startTask`) trains on this run's episodes, which are
+ * that task's but for rewards BC never reads, and its curve is that task's.
+ */
 function startOf(spec: RunSpec, data: Episode[], decode: DecodeConfig, options: ExecuteOptions) {
-  return obtainStart(spec, data, {
+  const own = { ...spec, task: startTask(spec) };
+  return obtainStart(own, data, {
     ...(options.onStartLog ? { onLog: options.onStartLog } : {}),
     ...(options.startsDir ? { dir: options.startsDir } : {}),
     // the start's curve, decoded as BC: from the policy head alone
     evaluate: async (model, step, points) => {
-      points.push(await validationPoint(spec, model, step, { ...decode, beta: 0 }));
+      points.push(await validationPoint(own, model, step, { ...decode, beta: 0 }));
       options.onEval?.(points.at(-1)!, "start");
     },
   });
@@ -240,7 +245,15 @@ async function finishRun(
     history,
     ...(curve !== null && spec.config.train.evalEvery > 0 ? { curve } : {}),
     ...(start
-      ? { start: { id: start.id, steps: start.steps, curve: start.curve, trainSeconds: start.trainSeconds } }
+      ? {
+        start: {
+          id: start.id,
+          task: startTask(spec),
+          steps: start.steps,
+          curve: start.curve,
+          trainSeconds: start.trainSeconds,
+        },
+      }
       : {}),
     provenance: {
       commit: STARTED_AT,

@@ -67,6 +67,11 @@ function recordedDigest(dir: string, id: string): string | null {
   }
 }
 
+/** The task whose start `run` fine-tunes from: its own, or the one it shares starts with (`startTask`). */
+export function startTask(run: RunSpec): string {
+  return TASKS[run.task]?.startTask ?? run.task;
+}
+
 /** The id of a run's shared start (a hash of what the start depends on), or null when the run has none. */
 export function startId(run: RunSpec): string | null {
   if (run.config.start.steps === 0) return null;
@@ -77,7 +82,7 @@ export function startId(run: RunSpec): string | null {
   const { schedule: _schedule, ...optim } = config.optim;
   const { evalEvery: _ppoEvalEvery, ...ppo } = config.ppo;
   return hashOf({
-    task: run.task,
+    task: startTask(run),
     datasetSize: run.datasetSize,
     ...dataIdentity(run.dataVersion),
     config: { ...config, model, optim, ppo },

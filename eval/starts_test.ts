@@ -64,6 +64,31 @@ Deno.test("a start's id depends on the seed, model, data and start budget, never
   );
 });
 
+Deno.test("the dialogue variants share one start per seed, on dialogues that differ only in their rewards", async () => {
+  const tiny = { evalEpisodes: 2, datasetSize: 12, config: { start: { steps: 8 } } };
+  const runs = expandSuite({
+    description: "test",
+    tasks: { dialogue: tiny, "dialogue-yn": tiny, "dialogue-conservative": tiny, wordle: tiny, "wordle-habit": tiny },
+    seeds: [0, 1],
+  }, { algorithms: ["ilql"] });
+  const idOf = (task: string, seed: number) => startId(runs.find((r) => r.task === task && r.seed === seed)!);
+  for (const seed of [0, 1]) {
+    assert.equal(idOf("dialogue-yn", seed), idOf("dialogue", seed));
+    assert.equal(idOf("dialogue-conservative", seed), idOf("dialogue", seed));
+    // Wordle's datasets are different games: their starts are their own
+    assert.notEqual(idOf("wordle-habit", seed), idOf("wordle", seed));
+  }
+  assert.notEqual(idOf("dialogue", 0), idOf("dialogue", 1));
+  const { datasetOf } = await import("./runner.ts");
+  const texts = (task: string) =>
+    datasetOf(runs.find((r) => r.task === task && r.seed === 0)!).map((e) => e.segments.map((s) => [s.kind, s.text]));
+  const rewards = (task: string) =>
+    datasetOf(runs.find((r) => r.task === task && r.seed === 0)!).flatMap((e) => e.segments.map((s) => s.reward ?? 0));
+  assert.deepEqual(texts("dialogue-yn"), texts("dialogue"));
+  assert.deepEqual(texts("dialogue-conservative"), texts("dialogue"));
+  assert.notDeepEqual(rewards("dialogue-yn"), rewards("dialogue"));
+});
+
 Deno.test("a suite's committed starts are exactly its runs' starts, each with the weights its digest records", () => {
   for (const [name, suite] of Object.entries(SUITES)) {
     if (suite.starts === undefined) continue;

@@ -27,8 +27,11 @@ export interface RunRecord {
   history: LogRecord[];
   /** The learning curve: validation return at step 0, every `train.evalEvery` steps and at the end (when enabled). */
   curve?: CurvePoint[];
-  /** The shared start the run fine-tuned from (`start.steps` > 0): its id, steps, curve and training time. */
-  start?: { id: string; steps: number; curve: CurvePoint[]; trainSeconds: number };
+  /**
+   * The shared start the run fine-tuned from (`start.steps` > 0): its id, the task it belongs to (absent: the run's;
+   * records made before starts were shared), steps, curve (on that task) and training time.
+   */
+  start?: { id: string; task?: string; steps: number; curve: CurvePoint[]; trainSeconds: number };
   provenance: {
     commit: string;
     deno: string;
