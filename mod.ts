@@ -111,7 +111,15 @@ export {
   trainSeeds,
   type TrainSeedsOptions,
 } from "./ilql/run.ts";
-export { type BatchPolicy, type LanguageEnv, type Rollout, rollout, type StepResult } from "./tasks/task.ts";
+export {
+  type BatchPolicy,
+  type LanguageEnv,
+  type Rollout,
+  rollout,
+  type ScoredPolicy,
+  type StepResult,
+  textsOf,
+} from "./tasks/task.ts";
 export {
   type AlgorithmDefinition,
   checkOfflineConfig,
@@ -175,7 +183,8 @@ export {
   setAsideCorrupt,
 } from "./eval/store.ts";
 export { checkRuns, probeWritable } from "./eval/preflight.ts";
-export { planSuite, runSuite, type SuiteOptions, type SuitePlan } from "./eval/bench.ts";
+export { loadAlgorithmModule, loadTaskModule, USER_TASK_BUDGET, type UserTask, withUserTasks } from "./eval/modules.ts";
+export { planSuite, runSuite, type SuiteOptions, type SuitePlan } from "./eval/harness.ts";
 export { csvTable, groupResults, markdownTable, type ResultGroup } from "./eval/table.ts";
 export { type ChartSpec, chartSpecs, renderPng } from "./eval/plots.ts";
 export { writeReport } from "./eval/report.ts";

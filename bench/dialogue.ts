@@ -8,7 +8,7 @@ import { initBackend } from "../ilql/backend.ts";
 import { BACKEND_HELP, backendOptions, parseCommandLine, runMain } from "../ilql/cli.ts";
 import { Prng } from "../ilql/prng.ts";
 import { writeFileAtomic } from "../ilql/safetensors.ts";
-import { runSuite } from "../eval/bench.ts";
+import { runSuite } from "../eval/harness.ts";
 import { ALGORITHMS, DIALOGUE_GAMES, TASKS } from "../eval/registry.ts";
 import { meanSe, normalizedScore } from "../eval/stats.ts";
 import { readRecords, type RunRecord } from "../eval/store.ts";

@@ -7,7 +7,7 @@
 import { initBackend } from "../ilql/backend.ts";
 import { BACKEND_HELP, backendOptions, parseCommandLine, runMain } from "../ilql/cli.ts";
 import { writeFileAtomic } from "../ilql/safetensors.ts";
-import { runSuite } from "../eval/bench.ts";
+import { runSuite } from "../eval/harness.ts";
 import { ALGORITHMS, TASKS, toxicity, upvoteClassifier } from "../eval/registry.ts";
 import { intervalVerdict, meanSe, normalizedScore, type SeedSummary } from "../eval/stats.ts";
 import { readRecords, type RunRecord } from "../eval/store.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { testBackend } from "../ilql/_test_util.ts";
-import { planSuite, runSuite, shareGroups } from "./bench.ts";
+import { planSuite, runSuite, shareGroups } from "./harness.ts";
 import { executeRun } from "./runner.ts";
 import { readRecords, recordPath } from "./store.ts";
 import { startId } from "./starts.ts";

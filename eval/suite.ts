@@ -207,6 +207,11 @@ export const SUITES: Record<string, Suite> = {
     seeds: [0, 1, 2],
     starts: "results/dialogue/starts",
   },
+  own: {
+    description: "your own tasks only (--task-module): every algorithm at each task's defaults, three seeds",
+    tasks: {},
+    seeds: [0, 1, 2],
+  },
   smoke: {
     description: "a seconds-long check of the harness itself (the stitch task, tiny budget, two seeds)",
     tasks: {

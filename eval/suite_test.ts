@@ -255,7 +255,8 @@ Deno.test("shards partition the runs deterministically; the environment names th
 });
 
 Deno.test("every declared suite expands", () => {
-  for (const [name, suite] of Object.entries(SUITES)) {
+  // 'own' holds only the tasks a user's modules bring (eval/modules_test.ts)
+  for (const [name, suite] of Object.entries(SUITES).filter(([name]) => name !== "own")) {
     const runs = expandSuite(suite);
     assert.ok(runs.length > 0, name);
     assert.equal(new Set(runs.map((r) => r.id)).size, runs.length, name);

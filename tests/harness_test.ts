@@ -3,6 +3,7 @@
  * processes: resume, a run killed halfway, two shards at once, bad input.
  */
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { ALGORITHMS } from "../eval/registry.ts";
 import { openBlas, runsPinnedCore } from "../ilql/blas.ts";
 import { PINNED_THREADS } from "../ilql/backend.ts";
@@ -383,6 +384,43 @@ Deno.test("two shards that need one shared start at once: one trains it, both fi
     assert.deepEqual(a!.curve, b!.curve);
     assert.deepEqual(a!.curve.map((p) => p.step), [0, 10, 20, 30, 40]);
     for (const r of records) assert.deepEqual(r.curve!.map((p) => p.step), [0, 10, 20, 30]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a user's task and algorithm modules run through the bench end to end, in worker processes too", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const examples = new URL("../examples/", import.meta.url).pathname;
+    const args = [
+      "--task-module",
+      `${examples}reverse_task.ts`,
+      "--algo-module",
+      `${examples}median_bc.ts`,
+      "--algos",
+      "bc,median-bc",
+      "--seeds",
+      "0",
+      "--out",
+      dir,
+      "--jobs",
+      "2",
+    ];
+    const r = await runBench(args);
+    assert.equal(r.code, 0, r.stderr);
+    const records = readRecords(dir);
+    const returns = Object.fromEntries(records.map((rec) => [`${rec.spec.task}/${rec.spec.algorithm}`, rec.eval.mean]));
+    assert.deepEqual(Object.keys(returns).sort(), ["reverse/bc", "reverse/median-bc"]);
+    // the data reverses 30 % of the words: cloning the better half says every word backwards, cloning all repeats it
+    assert.equal(returns["reverse/median-bc"], 3);
+    assert.ok(returns["reverse/bc"]! < 2, String(returns["reverse/bc"]));
+    assert.match(Deno.readTextFileSync(`${dir}/table.md`), /\| median-bc \| \*\*3\.00/);
+    // a module that is not there: one line, exit 2, nothing written
+    const bad = await runBench(["--task-module", `${dir}/missing.ts`, "--out", `${dir}/none`]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr.trim(), new RegExp(`^error: ${dir}/missing.ts: cannot load the module: [^\\n]*$`));
+    assert.ok(!existsSync(`${dir}/none`));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
