@@ -18,7 +18,8 @@ import { ALGORITHMS, TASKS } from "./registry.ts";
 import { writeReport } from "./report.ts";
 import { prepareStart } from "./runner.ts";
 import { planSuite, Progress, recordName, runSuite, shareGroups, startGroup, type SuiteOptions } from "./harness.ts";
-import { loadAlgorithmModule, loadTaskModule, withUserTasks } from "./modules.ts";
+import { loadAlgorithmModule, loadTaskModule, USER_TASK_BUDGET, withUserTasks } from "./modules.ts";
+import { FILE_TASK_PREFIX, fileTask } from "./file_task.ts";
 import { probeWritable } from "./preflight.ts";
 import { recordDigest, startId, startPath, STARTS_DIR } from "./starts.ts";
 import { CORRUPT_ADVICE, scanRecords } from "./store.ts";
@@ -55,7 +56,10 @@ Options:
                       algorithm, seeds 0, 1, 2) unless --suite names another (repeatable)
   --algo-module PATH  registers the algorithm a TypeScript module exports (\`name\`, \`algorithm\`); it runs beside
                       the registered ones unless --algos narrows them (repeatable)
-  --tasks LIST        only these tasks (registered: ${Object.keys(TASKS).join(", ")})
+  --tasks LIST        only these tasks; file:PATH.jsonl is a task made from your own episodes (format:
+                      docs/episode.schema.json; scored by held-out likelihood, or by play with an environment
+                      module its header names), in the suite 'own' unless --suite names another.
+                      Registered: ${Object.keys(TASKS).join(", ")}
   --algos LIST        only these algorithms (registered: ${Object.keys(ALGORITHMS).join(", ")})
   --seeds LIST        training seeds instead of the suite's
   --set KEY=VALUE     a config override for every run, e.g. --set ilql.expectile=0.8 (repeatable; the algorithm's
@@ -143,6 +147,13 @@ async function main() {
   const userTasks = [];
   for (const path of values["task-module"]) userTasks.push(await loadTaskModule(path));
   for (const path of values["algo-module"]) await loadAlgorithmModule(path);
+  // --tasks file:PATH.jsonl: a task made from the user's episodes, read and checked before anything trains
+  for (const item of list(values.tasks, "tasks") ?? []) {
+    if (!item.startsWith(FILE_TASK_PREFIX) || Object.hasOwn(TASKS, item)) continue;
+    const { name, task } = await fileTask(item.slice(FILE_TASK_PREFIX.length));
+    TASKS[name] = task;
+    userTasks.push({ name, budget: USER_TASK_BUDGET });
+  }
   const suiteName = values.suite ?? (userTasks.length > 0 ? "own" : "quick");
   if (!Object.hasOwn(SUITES, suiteName)) {
     throw new UsageError(`unknown suite '${suiteName}' (${Object.keys(SUITES).join(", ")})`);

@@ -34,7 +34,7 @@ import { Prng } from "../ilql/prng.ts";
 import type { Tokenizer } from "../ilql/tokenizer.ts";
 import { RIDGE_TOKENIZER, ridgeDataset, RidgeEnv } from "../tasks/ridge/ridge.ts";
 import { STITCH_TOKENIZER, stitchDataset, StitchEnv } from "../tasks/stitch/stitch.ts";
-import { type LanguageEnv, rollout, type ScoredPolicy, textsOf } from "../tasks/task.ts";
+import { type LanguageEnv, type ModelScorer, rollout, type ScoredPolicy, textsOf } from "../tasks/task.ts";
 import {
   type DatasetSource,
   habitDataset,
@@ -64,8 +64,16 @@ export interface TaskDefinition {
   dataset(size: number | undefined, seed: number): Episode[];
   /** `count` fresh environments for online training (PPO), seeded; absent when the task cannot be played. */
   environments?: (count: number, seed: number) => LanguageEnv[];
-  /** Plays `episodes` evaluation episodes (seeded, the same for every policy). */
-  evaluate(policy: ScoredPolicy, episodes: number, seed: number): TaskEvaluation | Promise<TaskEvaluation>;
+  /**
+   * Plays `episodes` evaluation episodes (seeded, the same for every policy). `scorer` reads the same model's
+   * probabilities and values directly (a task without an environment scores held-out data with it).
+   */
+  evaluate(
+    policy: ScoredPolicy,
+    episodes: number,
+    seed: number,
+    scorer?: ModelScorer,
+  ): TaskEvaluation | Promise<TaskEvaluation>;
   /** Worst possible return and the return of the best known (scripted) policy; the dataset average is measured. */
   anchors(): { floor: number; ceiling: number };
   /** Config every run of the task starts from (model size, context, decoding length). */

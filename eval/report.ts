@@ -127,7 +127,10 @@ export async function writeReport(dir: string, options: { skipCorrupt?: boolean 
     [`${dir}/table.csv`, csvTable(groups)],
     [`${dir}/report.html`, reportHtml(dir, records, groups, specs, corrupt.length)],
   ];
-  for (const spec of specs) files.push([`${dir}/figures/${spec.name}.png`, await renderPng(spec)]);
+  // a task's name may hold a path (file:data/x.jsonl): one flat file name per figure
+  for (const spec of specs) {
+    files.push([`${dir}/figures/${spec.name.replace(/[^A-Za-z0-9._-]+/g, "_")}.png`, await renderPng(spec)]);
+  }
   for (const [path, content] of files) await writeFileAtomic(path, content);
   return files.map(([path]) => path);
 }

@@ -10,7 +10,8 @@ import { backendInfo } from "../ilql/backend.ts";
 import { datasetReturn } from "../ilql/data.ts";
 import type { Episode, Segment } from "../ilql/episode.ts";
 import type { Tokenizer } from "../ilql/tokenizer.ts";
-import { utteranceValues } from "../ilql/values.ts";
+import { utteranceLogProbs, utteranceValues } from "../ilql/values.ts";
+import type { ModelScorer } from "../tasks/task.ts";
 import { type DecodeConfig, scoredTextPolicy } from "../ilql/decode.ts";
 import type { IlqlModel } from "../ilql/model.ts";
 import { Prng } from "../ilql/prng.ts";
@@ -113,7 +114,12 @@ async function validationPoint(
   const policy = scoredTextPolicy(model, task.tokenizer, decode, new Prng(spec.seed).fork(), {
     recentWindow: task.recentWindow === true,
   });
-  const result = await task.evaluate(policy, spec.config.train.validationEpisodes, VALIDATION_SEED);
+  const result = await task.evaluate(
+    policy,
+    spec.config.train.validationEpisodes,
+    VALIDATION_SEED,
+    modelScorer(spec, model, task.tokenizer),
+  );
   const point: CurvePoint = { step, ...meanSe(result.returns), metrics: result.metrics };
   // the paper draws its Q-ranking against training steps: a subsample at each point, all pairs at the end
   if (diagnose) point.diagnostics = diagnose(model, CURVE_PAIRS);
@@ -124,6 +130,23 @@ async function validationPoint(
 type Diagnostics = (model: IlqlModel, pairs?: number) => Record<string, number>;
 /** Pairs each diagnostic scores at a curve point (the final evaluation scores all). */
 const CURVE_PAIRS = 1024;
+
+/** What a task may read of a model directly (held-out scores): its policy's log-probabilities, and values if learned. */
+function modelScorer(spec: RunSpec, model: IlqlModel, tokenizer: Tokenizer): ModelScorer {
+  return {
+    logProbs: (items) => utteranceLogProbs(model, tokenizer, items),
+    values: spec.config.ilql.qWeight > 0
+      ? (items) => {
+        const out = [];
+        for (let i = 0; i < items.length; i += DIAGNOSTIC_CHUNK) {
+          out.push(...utteranceValues(model, tokenizer, items.slice(i, i + DIAGNOSTIC_CHUNK)));
+        }
+        return out;
+      }
+      : null,
+    gamma: spec.config.ilql.gamma,
+  };
+}
 
 /** Q̄ of each action token of each utterance, computed in chunks (a diagnostic may score thousands of pairs). */
 function targetQValues(
@@ -229,7 +252,7 @@ async function finishRun(
   const policy = scoredTextPolicy(trained.model, task.tokenizer, run.decode, new Prng(spec.seed), {
     recentWindow: task.recentWindow === true,
   });
-  const result = await task.evaluate(policy, spec.evalEpisodes, 0);
+  const result = await task.evaluate(policy, spec.evalEpisodes, 0, modelScorer(spec, trained.model, task.tokenizer));
   if (diagnose) Object.assign(result.metrics, diagnose(trained.model));
   const evalSeconds = (performance.now() - evalStarted) / 1000;
   if (options.models) options.models.release(spec, { trained, history, trainSeconds });

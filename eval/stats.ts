@@ -98,3 +98,30 @@ export function normalizedScore(value: number, anchors: { floor: number; dataset
     ? 50 * (value - floor) / (datasetAverage - floor)
     : 50 + 50 * (value - datasetAverage) / (ceiling - datasetAverage);
 }
+
+/** Ranks of `xs` from 1, ties sharing their mean rank. */
+function ranks(xs: readonly number[]): number[] {
+  const order = xs.map((x, i) => [x, i] as const).sort((a, b) => a[0] - b[0]);
+  const out = new Array<number>(xs.length);
+  for (let i = 0; i < order.length;) {
+    let j = i;
+    while (j + 1 < order.length && order[j + 1]![0] === order[i]![0]) j++;
+    for (let k = i; k <= j; k++) out[order[k]![1]] = (i + j) / 2 + 1;
+    i = j + 1;
+  }
+  return out;
+}
+
+/** Spearman's rank correlation of paired samples (ties at mean ranks); NaN when either side is constant. */
+export function spearman(xs: readonly number[], ys: readonly number[]): number {
+  if (xs.length !== ys.length) throw new Error(`spearman needs pairs, got ${xs.length} and ${ys.length} values`);
+  const rx = ranks(xs), ry = ranks(ys);
+  const mx = mean(rx), my = mean(ry);
+  let sxy = 0, sxx = 0, syy = 0;
+  for (let i = 0; i < rx.length; i++) {
+    sxy += (rx[i]! - mx) * (ry[i]! - my);
+    sxx += (rx[i]! - mx) ** 2;
+    syy += (ry[i]! - my) ** 2;
+  }
+  return sxy / Math.sqrt(sxx * syy);
+}

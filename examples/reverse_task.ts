@@ -46,7 +46,8 @@ class ReverseEnv implements LanguageEnv {
   }
 }
 
-const environments = (count: number, seed: number) => {
+/** Seeded environments (also what `examples/reverse.jsonl` names in its header, to be scored by play). */
+export const environments = (count: number, seed: number): LanguageEnv[] => {
   const prng = new Prng(seed);
   return Array.from({ length: count }, () => new ReverseEnv(prng.fork()));
 };

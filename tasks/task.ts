@@ -4,6 +4,7 @@
  * @module
  */
 import type { ScoredText } from "../ilql/decode.ts";
+import type { UtteranceLogProb, UtteranceValues } from "../ilql/values.ts";
 import type { Segment } from "../ilql/episode.ts";
 
 /** One environment reply to an agent utterance. */
@@ -30,6 +31,21 @@ export type BatchPolicy = (histories: readonly Segment[][]) => string[];
 
 /** A batched policy that also reports each utterance's log-probability under the distribution it came from. */
 export type ScoredPolicy = (histories: readonly Segment[][]) => ScoredText[];
+
+/** Utterances said after dialogue histories, to be scored by a model. */
+export type ScoredItems = ReadonlyArray<{ history: readonly Segment[]; utterance: string }>;
+
+/**
+ * What a task may ask of a trained model about dialogues it did not play (e.g. held-out episodes): the policy's
+ * log-probability of each utterance, and for a model with learned values its V and Q̄ along the utterance.
+ */
+export interface ModelScorer {
+  logProbs(items: ScoredItems): UtteranceLogProb[];
+  /** Null for a model without learned values. */
+  values: ((items: ScoredItems) => UtteranceValues[]) | null;
+  /** The discount per action token the model's values were learned with. */
+  gamma: number;
+}
 
 /** The texts of a scored policy. */
 export function textsOf(policy: ScoredPolicy): BatchPolicy {

@@ -425,3 +425,55 @@ Deno.test("a user's task and algorithm modules run through the bench end to end,
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a user's episode file trains every algorithm asked for: scored by play with its environment, else by held-out likelihood", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const played = new URL("../examples/reverse.jsonl", import.meta.url).pathname;
+    // the same episodes without the header: no environment, so held-out likelihood
+    const bare = `${dir}/bare.jsonl`;
+    Deno.writeTextFileSync(bare, Deno.readTextFileSync(played).split("\n").slice(1).join("\n"));
+    const out = `${dir}/out`;
+    const r = await runBench([
+      "--tasks",
+      `file:${played},file:${bare}`,
+      "--algos",
+      "bc,filtered-bc,ilql",
+      "--seeds",
+      "0",
+      "--set",
+      "train.steps=400",
+      "--out",
+      out,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const records = readRecords(out);
+    assert.equal(records.length, 6);
+    const of = (task: string, algorithm: string) =>
+      records.find((rec) => rec.spec.task === `file:${task}` && rec.spec.algorithm === algorithm)!;
+    // by play: cloning the best episodes says the words backwards, cloning all mostly repeats them
+    assert.ok(of(played, "filtered-bc").eval.mean > 2.5 && of(played, "bc").eval.mean < 2.2);
+    // held out: the return column is the mean log-probability per action token; value methods add calibration
+    for (const a of ["bc", "filtered-bc", "ilql"]) {
+      const rec = of(bare, a);
+      assert.ok(rec.eval.mean < 0 && rec.eval.mean > -Math.log(10), `${a}: ${rec.eval.mean}`);
+      assert.ok(Math.abs(rec.eval.metrics.heldout_nll! + rec.eval.mean) < 0.2);
+    }
+    assert.ok(of(bare, "bc").eval.metrics.heldout_nll! < of(bare, "filtered-bc").eval.metrics.heldout_nll!);
+    assert.ok(
+      of(bare, "ilql").eval.metrics.value_spearman! > 0.3,
+      String(of(bare, "ilql").eval.metrics.value_spearman),
+    );
+    assert.equal(of(bare, "bc").eval.metrics.value_spearman, undefined);
+    // the same episodes, another file identity (the header changed the bytes): another run id
+    assert.notEqual(of(played, "bc").spec.id, of(bare, "bc").spec.id);
+    // a bad line: one line naming file and line, exit 2, nothing written
+    Deno.writeTextFileSync(bare, `${Deno.readTextFileSync(bare)}\n{"segments": 3, "terminal": true}\n`);
+    const bad = await runBench(["--tasks", `file:${bare}`, "--out", `${dir}/none`]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr.trim(), new RegExp(`^error: ${bare} line 402: episode needs a 'segments' list$`));
+    assert.ok(!existsSync(`${dir}/none`));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
