@@ -61,6 +61,8 @@ export {
   encodeEpisode,
   encodeSegments,
   type Episode,
+  type EpisodeFile,
+  parseEpisodesJsonl,
   type Segment,
   validateEpisode,
 } from "./ilql/episode.ts";
@@ -114,8 +116,10 @@ export {
 export {
   type BatchPolicy,
   type LanguageEnv,
+  type ModelScorer,
   type Rollout,
   rollout,
+  type ScoredItems,
   type ScoredPolicy,
   type StepResult,
   textsOf,
@@ -183,6 +187,7 @@ export {
   setAsideCorrupt,
 } from "./eval/store.ts";
 export { checkRuns, probeWritable } from "./eval/preflight.ts";
+export { FILE_TASK_PREFIX, type FileTask, fileTask, type FileTaskHeader, heldOutScores } from "./eval/file_task.ts";
 export { loadAlgorithmModule, loadTaskModule, USER_TASK_BUDGET, type UserTask, withUserTasks } from "./eval/modules.ts";
 export { planSuite, runSuite, type SuiteOptions, type SuitePlan } from "./eval/harness.ts";
 export { csvTable, groupResults, markdownTable, type ResultGroup } from "./eval/table.ts";
@@ -235,3 +240,4 @@ export {
 export { defaultMix, dialogueDataset, type DialogueEpisode, dialogueTokenizer } from "./tasks/dialogue/data.ts";
 export { type DialogueEvalOptions, type DialogueEvalResult, evaluateDialogue } from "./tasks/dialogue/eval.ts";
 export { cutoffTurn, loadVisDial, visDialEpisodes, type VisDialOptions } from "./tasks/dialogue/visdial.ts";
+export { loadWordleDataset, writeWordleDataset } from "./tasks/wordle/files.ts";
