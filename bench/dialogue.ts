@@ -10,7 +10,7 @@ import { Prng } from "../ilql/prng.ts";
 import { writeFileAtomic } from "../ilql/safetensors.ts";
 import { runSuite } from "../eval/harness.ts";
 import { ALGORITHMS, DIALOGUE_GAMES, TASKS } from "../eval/registry.ts";
-import { meanSe, normalizedScore } from "../eval/stats.ts";
+import { bootstrapMean, intervalVerdict, meanSe, normalizedScore, type SeedSummary } from "../eval/stats.ts";
 import { readRecords, type RunRecord } from "../eval/store.ts";
 import { SUITES } from "../eval/suite.ts";
 import { defaultMix } from "../tasks/dialogue/data.ts";
@@ -92,6 +92,9 @@ function summary(
 ): string {
   const tasks = Object.keys(SUITES.dialogue!.tasks);
   const beta = (TASKS.dialogue!.defaults.decode as { beta: number }).beta;
+  const budget = SUITES.dialogue!.tasks.dialogue!;
+  const games = budget.datasetSize ?? DIALOGUE_GAMES;
+  const start = budget.config.start as { steps: number; lr: number };
   const lines = [
     "# Dialogue results (the hidden-country game)",
     "",
@@ -100,12 +103,18 @@ function summary(
     "`world-countries` package) from an opening hint by asking a rule-based answerer up to 20 questions; −1 a",
     "question, 0 the right guess; `yn` adds −2 for every answer that is a bare yes or no, `conservative` −2 for every",
     "answer containing a hedge of the reference's list. Offline data: " +
-    `${DIALOGUE_GAMES.toLocaleString("en-US")} games of the scripted questioners (seed 0; ${
+    `${games.toLocaleString("en-US")} games of the scripted questioners (seed 0; ${
       defaultMix().map(([q, w]) => `${q.name} ${100 * w} %`).join(", ")
-    }); the same dialogues under every variant, only the rewards differ. Per run: 1,024 evaluation games (hidden`,
-    "countries and hints from seed 0, the same for every policy), questions sampled (temperature 1; value-guided",
-    `methods at β = ${beta}), mean return ± standard error; over seeds: mean of`,
-    "the run means with a 95 % bootstrap interval. Normalized: 0 = the variant's worst return (20 penalised",
+    }); the same dialogues under every variant, only the rewards differ. Every run fine-tunes a shared`,
+    `behaviour-cloning start of its seed (${start.steps.toLocaleString("en-US")} steps at lr ${start.lr}, one start`,
+    `for the three variants) for ${
+      (budget.config.train as { steps: number }).steps.toLocaleString("en-US")
+    } steps (online PPO plays from the`,
+    "start instead), with a validation point on 128 games every 1,000 steps (the curves in `results/dialogue/`).",
+    "Per run: 1,024 evaluation games (hidden countries and hints from seed 0, the same for every policy), questions",
+    `decoded greedily as in the paper (value-guided methods at β = ${beta}); rows marked _sampled_ decode the same`,
+    "training at temperature 1, as the data's players act; mean return ± standard error; over seeds: mean of the",
+    "run means with a 95 % bootstrap interval. Normalized: 0 = the variant's worst return (20 penalised",
     "questions), 50 = the training data's average, 100 = the greedy information-gain questioner. Per question:",
     "bare yes/no answers, open questions (answered in words), questions the answerer could not parse.",
   ];
@@ -125,13 +134,11 @@ function summary(
       "| algorithm | return per seed (± s.e.) | mean [95 % CI] | normalized | success | questions | yes/no answers | open questions | unparsed |",
       "|---|---|---|---:|---:|---:|---:|---:|---:|",
     );
-    for (const algorithm of Object.keys(ALGORITHMS)) {
-      const group = rs.filter((r) => r.spec.algorithm === algorithm).sort((a, b) => a.spec.seed - b.spec.seed);
-      if (group.length === 0) continue;
+    for (const { label, group } of rows(rs)) {
       const cells = returnCells(group);
       const m = (name: string) => meanSe(group.map((r) => r.eval.metrics[name]!)).mean;
       lines.push(
-        `| ${algorithm} | ${cells.perSeed} | ${cells.overSeeds} | ${f(normalizedScore(cells.mean, anchors), 1)} | ${
+        `| ${label} | ${cells.perSeed} | ${cells.overSeeds} | ${f(normalizedScore(cells.mean, anchors), 1)} | ${
           pct(m("success_rate"))
         } | ${f(m("mean_questions"), 1)} | ${pct(m("yes_no_rate"))} | ${pct(m("open_rate"))} | ${
           pct(m("unparsed_rate"))
@@ -177,21 +184,75 @@ function summary(
   return lines.join("\n");
 }
 
-/** The paper's claim: value-based RL adapts its questions to the yes/no penalty where BC cannot. */
+/** A table row: the runs of one algorithm and decoding, by seed. */
+interface Row {
+  algorithm: string;
+  sampled: boolean;
+  label: string;
+  group: RunRecord[];
+}
+
+/** The rows of a variant's records: each algorithm greedy, then sampled where it has sampled runs. */
+function rows(records: readonly RunRecord[]): Row[] {
+  return Object.keys(ALGORITHMS).flatMap((algorithm) =>
+    [false, true].flatMap((sampled) => {
+      const group = records.filter((r) =>
+        r.spec.algorithm === algorithm && (r.spec.config.decode.method === "sample") === sampled
+      ).sort((a, b) => a.spec.seed - b.spec.seed);
+      return group.length === 0
+        ? []
+        : [{ algorithm, sampled, label: sampled ? `${algorithm}, sampled` : algorithm, group }];
+    })
+  );
+}
+
+/**
+ * What the benchmark asks of this task: BC near its data's average return, ILQL at least BC, and under `yn` fewer
+ * bare yes/no questions than BC with a higher return (the paper's claim), each with the intervals over seeds.
+ */
 function claim(records: readonly RunRecord[]): string[] {
-  const mean = (task: string, algorithm: string, metric: string) => {
-    const group = records.filter((r) => r.spec.task === task && r.spec.algorithm === algorithm);
-    return group.length === 0 ? undefined : meanSe(group.map((r) => r.eval.metrics[metric]!)).mean;
-  };
-  const algorithms = Object.keys(ALGORITHMS).filter((a) => records.some((r) => r.spec.algorithm === a));
-  if (algorithms.length === 0) return [];
-  const cells = (task: string, a: string) =>
-    `${pct(mean(task, a, "yes_no_rate"))} | ${pct(mean(task, a, "yes_no_parsed_rate"))} | ${
-      pct(mean(task, a, "open_rate"))
-    } | ${pct(mean(task, a, "unparsed_rate"))}`;
-  const out = [
-    "",
-    "## Does the questioning adapt to the yes/no penalty?",
+  const row = (task: string, algorithm: string, sampled = false) =>
+    rows(records.filter((r) => r.spec.task === task)).find((r) => r.algorithm === algorithm && r.sampled === sampled);
+  const metric = (r: Row, name: string) => bootstrapMean(r.group.map((x) => x.eval.metrics[name]!));
+  const interval = (s: SeedSummary, fmt: (x: number) => string) => `${fmt(s.mean)} [${fmt(s.low)}, ${fmt(s.high)}]`;
+  const ret = (r: Row) => returnCells(r.group).summary;
+  const out = ["", "## What the results show", ""];
+  const data = records.find((r) => r.spec.task === "dialogue")?.datasetReturn;
+  for (const sampled of [false, true]) {
+    const bc = row("dialogue", "bc", sampled);
+    if (bc === undefined || data === undefined) continue;
+    const s = ret(bc);
+    out.push(
+      `- BC${sampled ? ", sampled," : " (greedy)"} on the standard reward: ${interval(s, f)} against its data's ` +
+        `average ${f(data)}: ${Math.abs(s.mean - data) <= 1 ? "within" : "not within"} 1.0 of it` +
+        ` (success ${pct(metric(bc, "success_rate").mean)}).`,
+    );
+  }
+  const [ilql, bc] = [row("dialogue", "ilql"), row("dialogue", "bc")];
+  if (ilql && bc) {
+    out.push(
+      `- ILQL against BC (both greedy), standard reward: ${interval(ret(ilql), f)} against ${interval(ret(bc), f)} ` +
+        `(${intervalVerdict(ret(ilql), ret(bc))}).`,
+    );
+  }
+  const [ilqlYn, bcYn] = [row("dialogue-yn", "ilql"), row("dialogue-yn", "bc")];
+  if (ilqlYn && bcYn) {
+    const [yi, yb] = [metric(ilqlYn, "yes_no_rate"), metric(bcYn, "yes_no_rate")];
+    const pcts = (x: number) => pct(x);
+    out.push(
+      `- Under \`yn\`: ILQL's bare yes/no share ${interval(yi, pcts)} against BC's ${interval(yb, pcts)} ` +
+        `(${intervalVerdict(yi, yb)}); return ${interval(ret(ilqlYn), f)} against ${interval(ret(bcYn), f)} ` +
+        `(${intervalVerdict(ret(ilqlYn), ret(bcYn))}). The paper's claim (fewer bare yes/no questions and a ` +
+        `higher return, intervals apart) ${
+          yi.high < yb.low && ret(ilqlYn).low > ret(bcYn).high ? "holds" : "does not hold"
+        } here.`,
+    );
+  }
+  const cells = (r: Row | undefined) =>
+    r === undefined ? "– | – | – | –" : ["yes_no_rate", "yes_no_parsed_rate", "open_rate", "unparsed_rate"]
+      .map((m) => pct(metric(r, m).mean)).join(" | ");
+  const labels = rows(records).map((r) => r.label).filter((l, i, all) => all.indexOf(l) === i);
+  out.push(
     "",
     "Per question, mean over seeds: answered by a bare yes/no (of all questions, and of those the answerer",
     "understood — a garbled question is never answered yes or no), open questions, unparseable questions; under the",
@@ -199,19 +260,11 @@ function claim(records: readonly RunRecord[]): string[] {
     "",
     "| algorithm | standard: yes/no | of parsed | open | unparsed | yn: yes/no | of parsed | open | unparsed |",
     "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ...algorithms.map((a) => `| ${a} | ${cells("dialogue", a)} | ${cells("dialogue-yn", a)} |`),
-  ];
-  const ilql = mean("dialogue-yn", "ilql", "yes_no_parsed_rate"), bc = mean("dialogue-yn", "bc", "yes_no_parsed_rate");
-  if (ilql !== undefined && bc !== undefined) {
-    out.push(
-      "",
-      `Under \`yn\`, ${pct(ilql)} of ILQL's understood questions get a bare yes/no, against ${pct(bc)} of BC's: ${
-        ilql < bc
-          ? "ILQL asks fewer bare yes/no questions, as the paper reports"
-          : "the paper's claim does not hold here"
-      }.`,
-    );
-  }
+    ...labels.map((label) => {
+      const of = (task: string) => rows(records.filter((r) => r.spec.task === task)).find((r) => r.label === label);
+      return `| ${label} | ${cells(of("dialogue"))} | ${cells(of("dialogue-yn"))} |`;
+    }),
+  );
   return out;
 }
 
@@ -234,7 +287,7 @@ function speed(records: readonly RunRecord[]): string[] {
     "## Speed",
     "",
     `From the run records (mean over the suite's runs; backend: ${threads.join("; ")}; the suite ran as two such`,
-    "processes side by side). PPO's training time includes its BC start and its rollouts.",
+    "processes side by side). Training time is the fine-tuning's (PPO: its rollouts and updates), without the shared start.",
     "",
     "| algorithm | training steps | training seconds | steps/s | evaluation games/s |",
     "|---|---:|---:|---:|---:|",

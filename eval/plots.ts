@@ -192,7 +192,7 @@ export function chartSpecs(groups: readonly ResultGroup[], records: readonly Run
         `start_${task}`,
         `${task}: validation return of the shared BC starts (${starts.length} seed(s), 95 % interval)`,
         "start step",
-        [{ label: `BC start (${starts[0]!.spec.config.decode.method})`, points: startCurve }],
+        [{ label: "BC start", points: startCurve }],
       ));
     }
     // return against β for each algorithm whose runs sweep decode.beta (and nothing else)

@@ -396,7 +396,8 @@ const DIALOGUE_DEFAULTS: Overrides = {
   optim: { lr: 2e-3 },
   ilql: { polyak: 0.05 },
   train: { batchSize: 16, steps: 400 },
-  decode: { method: "sample", beta: 8, maxTokens: 16 },
+  // greedy, as the paper's Visual Dialogue evaluations (beam 1, β 8)
+  decode: { method: "greedy", beta: 8, maxTokens: 16 },
   ppo: { iterations: 6, episodes: 32 },
 };
 
