@@ -11,6 +11,7 @@ import type { DecodeConfig } from "../ilql/decode.ts";
 import type { Episode } from "../ilql/episode.ts";
 import { type IlqlModel, tokenContextOf } from "../ilql/model.ts";
 import { checkShape } from "../ilql/transformer.ts";
+import { checkGpt2Init } from "../ilql/gpt2.ts";
 import { ILQL_RUN_SECTIONS, trainIlql } from "../ilql/run.ts";
 import type { Tokenizer } from "../ilql/tokenizer.ts";
 import type { LogRecord } from "../ilql/trainer.ts";
@@ -126,6 +127,7 @@ export function checkRunConfig(
   (algorithm.checkConfig ?? checkOfflineConfig)(config);
   const { width, heads, layers } = config.model;
   checkShape({ vocabSize, width, heads, layers, context: tokenContextOf(config.model) }, "model.");
+  if (config.model.init !== "") checkGpt2Init(config.model.init, config.model);
   if (config.train.batchSize > trainingEpisodes) {
     throw new Error(
       `train.batchSize ${config.train.batchSize} is larger than the ${trainingEpisodes} training episodes: every ` +

@@ -78,7 +78,9 @@ export function startId(run: RunSpec): string | null {
   const { decode: _, ...config } = startConfig(run.config);
   // keys added after starts existed, which a start never reads (value clips, PPO's evaluations) or always holds at
   // one value (its constant schedule), leave its id as it was: the committed starts stay the suite's
-  const { valueMax: _max, valueMin: _min, ...model } = config.model;
+  const { valueMax: _max, valueMin: _min, init, ...rest } = config.model;
+  // a GPT-2 start is another start; random weights keep the ids starts had before GPT-2 could be loaded
+  const model = init === "" ? rest : { ...rest, init };
   const { schedule: _schedule, ...optim } = config.optim;
   const { evalEvery: _ppoEvalEvery, ...ppo } = config.ppo;
   return hashOf({

@@ -325,7 +325,7 @@ export function hashOf(value: unknown): string {
 const NEUTRAL_LATER_KEYS: Record<string, Record<string, unknown>> = {
   train: { evalEvery: 0, validationEpisodes: 64 },
   start: { steps: 0, lr: 1e-3 },
-  model: { valueMax: null, valueMin: null },
+  model: { valueMax: null, valueMin: null, init: "" },
   optim: { schedule: "constant" },
   ppo: { evalEvery: 0 },
 };

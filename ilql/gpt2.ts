@@ -11,6 +11,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { decodeSafetensors, encodeSafetensors, type StoredTensor, writeFileAtomic } from "./safetensors.ts";
 import type { IlqlModel } from "./model.ts";
+import { Gpt2Tokenizer } from "./bpe.ts";
+import type { Tokenizer } from "./tokenizer.ts";
 import { type TransformerShape, weightShapes } from "./transformer.ts";
 
 /** What the project reads of a GPT-2 `config.json`. */
@@ -221,4 +223,76 @@ export async function writeGpt2(dir: string, model: IlqlModel): Promise<void> {
   };
   await writeFileAtomic(`${dir}/config.json`, `${JSON.stringify(config, null, 2)}\n`);
   await writeFileAtomic(`${dir}/model.safetensors`, encodeSafetensors(tensors, { format: "pt" }));
+}
+
+/**
+ * Checks that a model config can start from the GPT-2 folder `dir` (same width, layers and heads; no more positions
+ * than it has), reading only its config.json.
+ * @throws one line naming `model.init` and the key that differs
+ */
+export function checkGpt2Init(dir: string, model: { width: number; layers: number; heads: number; context: number }) {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(`${dir}/config.json`);
+  } catch (e) {
+    throw new Error(`model.init ${dir}: not a GPT-2 folder (${(e as Error).message.split("\n")[0]})`);
+  }
+  const config = parseGpt2Config(text, `${dir}/config.json`);
+  for (const key of ["width", "layers", "heads"] as const) {
+    if (model[key] !== config[key]) {
+      throw new Error(
+        `model.init ${dir} has ${key} ${config[key]}: set model.${key}=${config[key]} (it is ${model[key]})`,
+      );
+    }
+  }
+  if (model.context > config.context) {
+    throw new Error(`model.context ${model.context} is more than the ${config.context} positions of model.init ${dir}`);
+  }
+}
+
+/**
+ * Starts every trunk of `model` from the GPT-2 folder `dir`: the blocks and final layer norm as they are, the first
+ * `context` positions, and the token embeddings mapped to `tokenizer`: a GPT-2 tokenizer of the same vocabulary takes
+ * the rows as they are; any other tokenizer takes, for each token, the mean of the GPT-2 rows of its text under the
+ * folder's BPE (one row for a piece GPT-2 has whole). The project's special tokens keep their random rows.
+ * @throws when the folder cannot be read or its shape differs ({@link checkGpt2Init})
+ */
+export function initFromGpt2(model: IlqlModel, dir: string, tokenizer: Tokenizer): void {
+  checkGpt2Init(dir, model.shape);
+  const { config, trunk } = readGpt2(dir);
+  const D = config.width;
+  const gpt2Wte = trunk.wte!.data as Float32Array;
+  const rows = new Map<number, number[]>();
+  const specials = new Set(Object.values(tokenizer.special));
+  const gpt2 = tokenizer instanceof Gpt2Tokenizer && tokenizer.vocabSize === config.vocabSize + 6
+    ? null
+    : Gpt2Tokenizer.fromFolder(dir);
+  for (let id = 0; id < tokenizer.vocabSize; id++) {
+    if (specials.has(id)) continue;
+    const ids = gpt2 === null ? [id] : gpt2.encode(tokenizer.decode([id]));
+    if (ids.length > 0) rows.set(id, ids);
+  }
+  for (const weights of Object.values(model.trunks)) {
+    tf.tidy(() => {
+      for (const [name, variable] of Object.entries(weights)) {
+        if (name === "wte") {
+          const wte = Float32Array.from(variable.dataSync() as Float32Array);
+          for (const [id, ids] of rows) {
+            for (let d = 0; d < D; d++) {
+              let sum = 0;
+              for (const g of ids) sum += gpt2Wte[g * D + d]!;
+              wte[id * D + d] = sum / ids.length;
+            }
+          }
+          variable.assign(tf.tensor(wte, variable.shape, "float32"));
+        } else if (name === "wpe") {
+          const wpe = (trunk.wpe!.data as Float32Array).subarray(0, model.shape.context * D);
+          variable.assign(tf.tensor(wpe, variable.shape, "float32"));
+        } else {
+          const t = trunk[name]!;
+          variable.assign(tf.tensor(t.data as Float32Array, t.shape, "float32"));
+        }
+      }
+    });
+  }
 }

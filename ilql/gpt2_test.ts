@@ -2,12 +2,13 @@ import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { testBackend } from "./_test_util.ts";
 import { defaultsOf } from "./config.ts";
-import { assignGpt2, parseGpt2Config, readGpt2, writeGpt2 } from "./gpt2.ts";
+import { assignGpt2, checkGpt2Init, initFromGpt2, parseGpt2Config, readGpt2, writeGpt2 } from "./gpt2.ts";
+import { CharTokenizer } from "./tokenizer.ts";
 import { IlqlModel, MODEL_SPEC, type ModelConfig } from "./model.ts";
 import { Prng } from "./prng.ts";
 import { decodeSafetensors } from "./safetensors.ts";
 import { forward } from "./transformer.ts";
-import { TINY_GPT2_CONFIG, TINY_GPT2_IDS, writeTinyGpt2 } from "../tests/fixtures/gpt2_tiny.ts";
+import { TINY_GPT2_CONFIG, TINY_GPT2_IDS, writeTinyGpt2, writeTinyGpt2Vocab } from "../tests/fixtures/gpt2_tiny.ts";
 
 await testBackend(1);
 
@@ -109,6 +110,55 @@ Deno.test("GPT-2 folders the project cannot read exactly are refused with one li
       /^Error: the model's width is 8, the GPT-2 checkpoint's 16$/,
     );
     narrow.dispose();
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("model.init starts every trunk from GPT-2, its embedding rows mapped to the task's tokens", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    writeTinyGpt2(dir);
+    const vocab = writeTinyGpt2Vocab(dir);
+    const gpt2 = readGpt2(dir);
+    const tokenizer = new CharTokenizer({ alphabet: "abcd", symbols: ["ab", "dc"] });
+    const config: ModelConfig = {
+      ...defaultsOf(MODEL_SPEC),
+      layout: "separate",
+      width: 16,
+      layers: 2,
+      heads: 2,
+      context: 8,
+      init: dir,
+    };
+    const model = new IlqlModel(config, tokenizer.vocabSize, new Prng(3));
+    const randomRows = model.trunk("value")!.wte!.arraySync() as number[][];
+    initFromGpt2(model, dir, tokenizer);
+    const gpt2Row = (symbol: string) =>
+      Array.from((gpt2.trunk.wte!.data as Float32Array).subarray(vocab[symbol]! * 16, (vocab[symbol]! + 1) * 16));
+    for (const role of ["value", "target", "policy"] as const) {
+      const trunk = model.trunk(role)!;
+      const wte = trunk.wte!.arraySync() as number[][];
+      const id = (text: string) => tokenizer.encode(text)[0]!;
+      assert.deepEqual(wte[id("c")], gpt2Row("c"));
+      assert.deepEqual(wte[id("ab")], gpt2Row("ab")); // a piece GPT-2 has whole
+      // "dc" is two GPT-2 pieces: their mean
+      const dc = gpt2Row("d").map((x, i) => (x + gpt2Row("c")[i]!) / 2);
+      assert.ok(wte[id("dc")]!.every((x, i) => Math.abs(x - dc[i]!) < 1e-7));
+      // the project's special tokens keep their random rows
+      assert.deepEqual(wte[tokenizer.special.eoa], randomRows[tokenizer.special.eoa]);
+      assert.deepEqual(trunk.wpe!.dataSync(), (gpt2.trunk.wpe!.data as Float32Array).subarray(0, 8 * 16));
+      assert.deepEqual(trunk["h1.attn.k.w"]!.dataSync(), gpt2.trunk["h1.attn.k.w"]!.data);
+    }
+    model.dispose();
+    assert.throws(
+      () => checkGpt2Init(dir, { width: 64, layers: 2, heads: 2, context: 8 }),
+      new RegExp(`^Error: model.init ${dir} has width 16: set model.width=16 \\(it is 64\\)$`),
+    );
+    assert.throws(
+      () => checkGpt2Init(dir, { width: 16, layers: 2, heads: 2, context: 13 }),
+      /model.context 13 is more than the 12 positions/,
+    );
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

@@ -7,7 +7,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { bool, choice, type ConfigOf, int, num, optionalNum } from "./config.ts";
+import { bool, choice, type ConfigOf, int, num, optionalNum, str } from "./config.ts";
 import { linear, matMul } from "./ops.ts";
 import type { Prng } from "./prng.ts";
 import {
@@ -32,6 +32,11 @@ export const MODEL_SPEC = {
   context: int("Maximum sequence length in tokens (learned positions)", 128, { min: 2 }),
   dropout: num("Dropout on embeddings, attention and residuals while training (GPT-2: 0.1)", 0.1, { min: 0, max: 0.9 }),
   tiedLmHead: bool("The policy LM head reuses the policy trunk's token embedding (GPT-2)", true),
+  init: str(
+    "A GPT-2 folder (Hugging Face layout: config.json, model.safetensors, vocab.json, merges.txt) every trunk starts " +
+      "from, its token embeddings mapped to the task's tokens; '' = random weights",
+    "",
+  ),
   headHiddenMultiple: int("Hidden width of the V and Q head MLPs as a multiple of width (paper: 2)", 2, { min: 1 }),
   valueMax: optionalNum(
     "Upper clip of Q̄ (the min of the target Q heads) wherever it is read: V's target, the advantage, decoding and " +

@@ -10,6 +10,7 @@ import { DECODE_SPEC } from "./decode.ts";
 import { type EncodedEpisode, encodeEpisode, type Episode } from "./episode.ts";
 import { ILQL_SPEC, type IlqlState, ilqlUpdate, initIlqlState, makeOptimizer, seedInfo } from "./ilql.ts";
 import { IlqlModel, MODEL_SPEC, tokenContextOf } from "./model.ts";
+import { initFromGpt2 } from "./gpt2.ts";
 import { OPTIM_SPEC } from "./optim.ts";
 import { Prng } from "./prng.ts";
 import type { Tokenizer } from "./tokenizer.ts";
@@ -94,13 +95,12 @@ export async function trainIlql(
   const encoded = encodeTrainingEpisodes(episodes, tokenizer, config, options.source);
   const root = new Prng(config.train.seed);
   const model = new IlqlModel(config.model, tokenizer.vocabSize, root.fork());
-  if (options.init !== undefined) {
-    try {
-      copyPolicyWeights(model, options.init);
-    } catch (e) {
-      model.dispose();
-      throw e;
-    }
+  try {
+    if (options.init !== undefined) copyPolicyWeights(model, options.init);
+    else if (config.model.init !== "") initFromGpt2(model, config.model.init, tokenizer);
+  } catch (e) {
+    model.dispose();
+    throw e;
   }
   const sampler = new EpisodeSampler(encoded, tokenizer.special.pad, root.fork());
   const state = initIlqlState(
@@ -177,6 +177,7 @@ export async function trainSeeds(
       const model = new IlqlModel(c.model, tokenizer.vocabSize, root.fork());
       models.push(model);
       if (options.inits !== undefined) copyPolicyWeights(model, options.inits[s]!);
+      else if (c.model.init !== "") initFromGpt2(model, c.model.init, tokenizer);
       samplers.push(new EpisodeSampler(encoded, tokenizer.special.pad, root.fork()));
       prng ??= root.fork(); // the dropout stream, unused without dropout
     });

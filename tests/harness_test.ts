@@ -477,3 +477,27 @@ Deno.test("a user's episode file trains every algorithm asked for: scored by pla
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("--set model.init=DIR fine-tunes from a GPT-2 folder; a model shape it does not fit stops the bench first", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { writeTinyGpt2, writeTinyGpt2Vocab } = await import("./fixtures/gpt2_tiny.ts");
+    const gpt2 = `${dir}/gpt2`;
+    writeTinyGpt2(gpt2);
+    writeTinyGpt2Vocab(gpt2);
+    const data = new URL("../examples/reverse.jsonl", import.meta.url).pathname;
+    const shape = ["--set", "model.width=16", "--set", "model.layers=2", "--set", "model.heads=2"];
+    const args = ["--tasks", `file:${data}`, "--algos", "bc", "--seeds", "0", "--set", "train.steps=50", ...shape];
+    const r = await runBench([...args, "--set", `model.init=${gpt2}`, "--out", `${dir}/out`]);
+    assert.equal(r.code, 0, r.stderr);
+    const [record] = readRecords(`${dir}/out`);
+    assert.equal(record!.spec.config.model.init, gpt2);
+    assert.ok(record!.eval.mean >= 0 && record!.eval.mean <= 3);
+    const bad = await runBench([...args.slice(0, -6), "--set", `model.init=${gpt2}`, "--out", `${dir}/bad`]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr.trim(), new RegExp(`model.init ${gpt2} has width 16: set model.width=16 \\(it is 64\\)$`));
+    assert.ok(!existsSync(`${dir}/bad`));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
