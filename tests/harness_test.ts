@@ -488,11 +488,24 @@ Deno.test("--set model.init=DIR fine-tunes from a GPT-2 folder; a model shape it
     const data = new URL("../examples/reverse.jsonl", import.meta.url).pathname;
     const shape = ["--set", "model.width=16", "--set", "model.layers=2", "--set", "model.heads=2"];
     const args = ["--tasks", `file:${data}`, "--algos", "bc", "--seeds", "0", "--set", "train.steps=50", ...shape];
-    const r = await runBench([...args, "--set", `model.init=${gpt2}`, "--out", `${dir}/out`]);
+    const r = await runBench([...args, "--set", `model.init=${gpt2}`, "--out", `${dir}/out`, "--keep-checkpoints"]);
     assert.equal(r.code, 0, r.stderr);
     const [record] = readRecords(`${dir}/out`);
     assert.equal(record!.spec.config.model.init, gpt2);
     assert.ok(record!.eval.mean >= 0 && record!.eval.mean <= 3);
+    // the trained policy back as a GPT-2 folder, with the run's own (character) tokenizer beside it
+    const checkpoint = `${dir}/out/runs/${record!.spec.id}/checkpoint.safetensors`;
+    const exported = await new Deno.Command(Deno.execPath(), {
+      args: ["task", "-q", "export:gpt2", checkpoint, `${dir}/export`],
+      cwd: new URL("..", import.meta.url).pathname,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(exported.code, 0, new TextDecoder().decode(exported.stderr));
+    const { readGpt2 } = await import("../ilql/gpt2.ts");
+    const back = readGpt2(`${dir}/export`);
+    assert.equal(back.config.width, 16);
+    assert.ok(existsSync(`${dir}/export/ilql_tokenizer.json`));
     const bad = await runBench([...args.slice(0, -6), "--set", `model.init=${gpt2}`, "--out", `${dir}/bad`]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr.trim(), new RegExp(`model.init ${gpt2} has width 16: set model.width=16 \\(it is 64\\)$`));
