@@ -46,9 +46,27 @@ function nameOf(path: string, mod: Record<string, unknown>, registry: Record<str
   return name;
 }
 
-function expectType(path: string, value: unknown, field: string, type: "string" | "function" | "object") {
+function expectType(path: string, value: unknown, field: string, type: FieldType) {
   const actual = value === null ? "null" : typeof value;
   if (actual !== type) fail(path, `export '${field}' must be a${type === "object" ? "n" : ""} ${type}, got ${actual}`);
+}
+
+type FieldType = "string" | "function" | "object";
+
+/** Checks an exported definition against the fields its type requires and those it may have. */
+function checkDefinition(
+  path: string,
+  exportName: string,
+  value: unknown,
+  required: Record<string, FieldType>,
+  optional: Record<string, FieldType>,
+): void {
+  expectType(path, value, exportName, "object");
+  const fields = value as Record<string, unknown>;
+  for (const [field, type] of Object.entries(required)) expectType(path, fields[field], `${exportName}.${field}`, type);
+  for (const [field, type] of Object.entries(optional)) {
+    if (fields[field] !== undefined) expectType(path, fields[field], `${exportName}.${field}`, type);
+  }
 }
 
 /**
@@ -58,21 +76,20 @@ function expectType(path: string, value: unknown, field: string, type: "string" 
 export async function loadTaskModule(path: string): Promise<UserTask> {
   const mod = await importModule(path);
   const name = nameOf(path, mod, TASKS, "task");
-  const task = mod.task as TaskDefinition;
-  expectType(path, task, "task", "object");
-  expectType(path, task.description, "task.description", "string");
-  expectType(path, task.tokenizer, "task.tokenizer", "object");
-  expectType(path, task.defaults, "task.defaults", "object");
-  for (const f of ["dataset", "evaluate", "anchors"] as const) expectType(path, task[f], `task.${f}`, "function");
-  for (const f of ["environments", "diagnose"] as const) {
-    if (task[f] !== undefined) expectType(path, task[f], `task.${f}`, "function");
-  }
+  checkDefinition(path, "task", mod.task, {
+    description: "string",
+    tokenizer: "object",
+    defaults: "object",
+    dataset: "function",
+    evaluate: "function",
+    anchors: "function",
+  }, { environments: "function", diagnose: "function" });
   const budget = (mod.budget ?? USER_TASK_BUDGET) as SuiteTask;
   expectType(path, budget, "budget", "object");
   if (!Number.isInteger(budget.evalEpisodes) || budget.evalEpisodes < 1) {
     fail(path, `export 'budget.evalEpisodes' must be a positive integer, got ${JSON.stringify(budget.evalEpisodes)}`);
   }
-  TASKS[name] = task;
+  TASKS[name] = mod.task as TaskDefinition;
   return { name, budget };
 }
 
@@ -83,15 +100,12 @@ export async function loadTaskModule(path: string): Promise<UserTask> {
 export async function loadAlgorithmModule(path: string): Promise<string> {
   const mod = await importModule(path);
   const name = nameOf(path, mod, ALGORITHMS, "algorithm");
-  const algorithm = mod.algorithm as AlgorithmDefinition;
-  expectType(path, algorithm, "algorithm", "object");
-  expectType(path, algorithm.description, "algorithm.description", "string");
-  expectType(path, algorithm.preset, "algorithm.preset", "object");
-  if (algorithm.defaults !== undefined) expectType(path, algorithm.defaults, "algorithm.defaults", "object");
-  for (const f of ["train", "checkConfig"] as const) {
-    if (algorithm[f] !== undefined) expectType(path, algorithm[f], `algorithm.${f}`, "function");
-  }
-  ALGORITHMS[name] = algorithm;
+  checkDefinition(path, "algorithm", mod.algorithm, { description: "string", preset: "object" }, {
+    defaults: "object",
+    train: "function",
+    checkConfig: "function",
+  });
+  ALGORITHMS[name] = mod.algorithm as AlgorithmDefinition;
   return name;
 }
 
