@@ -101,27 +101,6 @@ const PRESETS = {
     lmOnly: true,
     threads: [2],
   },
-  /**
-   * GPT-2 small (124 M parameters: width 768, 12 layers, 12 heads, GPT-2's 50,257 ids and the project's 6 specials,
-   * the LM head tied) in one ILQL step of 8 sequences of 128 tokens with dropout 0.1, as fine-tuning from
-   * `model.init` runs it. Not in the default list (a step takes tens of seconds on 2 cores); no anchor run.
-   */
-  "gpt2-small": {
-    vocab: 50263,
-    width: 768,
-    layers: 12,
-    heads: 12,
-    seqLen: 128,
-    batch: 8,
-    actLen: 16,
-    obsLen: 16,
-    leadObs: 0,
-    cqlWeight: 1e-4,
-    warmup: 1,
-    reps: 3,
-    lmOnly: false,
-    threads: [2],
-  },
 } as const;
 type PresetName = keyof typeof PRESETS;
 type Preset = typeof PRESETS[PresetName];
@@ -429,8 +408,7 @@ const fmt = (x: number | undefined, d = 0) =>
     ? "–"
     : x.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d });
 
-const HELP =
-  `deno task bench:speed [--preset tiny,wordle,dialogue,gpt-small,gpt2-small] [--layout separate,shared] [--rounds 2]
+const HELP = `deno task bench:speed [--preset tiny,wordle,dialogue,gpt-small] [--layout separate,shared] [--rounds 2]
   [--warmup W --reps R] [--kernels avx2,avx512] [--no-torch] [--no-wasm] [--seeds-only] [--out results/speed]
 
 Times our ILQL step (native BLAS under each OpenBLAS kernel type, and the wasm-only path) and the PyTorch anchor
