@@ -148,16 +148,10 @@ const WORDLE_QUICK: SuiteTask = {
  * `results/toxicity-curves`): BC, single-step and ILQL have no trend after step 600 (their points scatter within about
  * two standard errors: BC −1.6 to −2.3, single-step 0 to −0.5, ILQL −0.35 to −1.4, −0.55 at 3,000); filtered BC still
  * drifts up slowly (−0.82 at 600, −0.6 at 2,700–3,000). 1,000 steps, with a validation point every 250.
- *
- * ILQL's V is the expectile 0.5 of the next values here, not 0.7: a reply's verdict hangs on one word and its parent,
- * so where the small model does not tell two threads apart the same state is followed by 0 on one and −5 on the
- * other, and an upper expectile reads that chance as a choice, making the risky words' values optimistic (at 0.7 more
- * β meant more toxicity; at 0.5 less, `results/toxicity-probes`).
  */
 const TOXICITY_BUDGET: SuiteTask = {
   evalEpisodes: 1024,
   config: { train: { steps: 1000, evalEvery: 250, validationEpisodes: 256 } },
-  algorithmConfig: { ilql: { ilql: { expectile: 0.5 } } },
 };
 
 /** The declared suites. */
