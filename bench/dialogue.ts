@@ -112,8 +112,8 @@ function summary(
     } steps (online PPO plays from the`,
     "start instead), with a validation point on 128 games every 1,000 steps (the curves in `results/dialogue/`).",
     "Per run: 1,024 evaluation games (hidden countries and hints from seed 0, the same for every policy), questions",
-    `decoded greedily as in the paper (value-guided methods at β = ${beta}); rows marked _sampled_ decode the same`,
-    "training at temperature 1, as the data's players act; mean return ± standard error; over seeds: mean of the",
+    `sampled at temperature 1 as the data's players act (value-guided methods at β = ${beta}); rows marked _greedy_`,
+    "decode the same training greedily, as the paper's evaluation did; mean return ± standard error; over seeds: mean of the",
     "run means with a 95 % bootstrap interval. Normalized: 0 = the variant's worst return (20 penalised",
     "questions), 50 = the training data's average, 100 = the greedy information-gain questioner. Per question:",
     "bare yes/no answers, open questions (answered in words), questions the answerer could not parse.",
@@ -187,21 +187,21 @@ function summary(
 /** A table row: the runs of one algorithm and decoding, by seed. */
 interface Row {
   algorithm: string;
-  sampled: boolean;
+  greedy: boolean;
   label: string;
   group: RunRecord[];
 }
 
-/** The rows of a variant's records: each algorithm greedy, then sampled where it has sampled runs. */
+/** The rows of a variant's records: each algorithm sampled, then greedy where it has greedy runs. */
 function rows(records: readonly RunRecord[]): Row[] {
   return Object.keys(ALGORITHMS).flatMap((algorithm) =>
-    [false, true].flatMap((sampled) => {
+    [false, true].flatMap((greedy) => {
       const group = records.filter((r) =>
-        r.spec.algorithm === algorithm && (r.spec.config.decode.method === "sample") === sampled
+        r.spec.algorithm === algorithm && (r.spec.config.decode.method === "greedy") === greedy
       ).sort((a, b) => a.spec.seed - b.spec.seed);
       return group.length === 0
         ? []
-        : [{ algorithm, sampled, label: sampled ? `${algorithm}, sampled` : algorithm, group }];
+        : [{ algorithm, greedy, label: greedy ? `${algorithm}, greedy` : algorithm, group }];
     })
   );
 }
@@ -211,19 +211,19 @@ function rows(records: readonly RunRecord[]): Row[] {
  * bare yes/no questions than BC with a higher return (the paper's claim), each with the intervals over seeds.
  */
 function claim(records: readonly RunRecord[]): string[] {
-  const row = (task: string, algorithm: string, sampled = false) =>
-    rows(records.filter((r) => r.spec.task === task)).find((r) => r.algorithm === algorithm && r.sampled === sampled);
+  const row = (task: string, algorithm: string, greedy = false) =>
+    rows(records.filter((r) => r.spec.task === task)).find((r) => r.algorithm === algorithm && r.greedy === greedy);
   const metric = (r: Row, name: string) => bootstrapMean(r.group.map((x) => x.eval.metrics[name]!));
   const interval = (s: SeedSummary, fmt: (x: number) => string) => `${fmt(s.mean)} [${fmt(s.low)}, ${fmt(s.high)}]`;
   const ret = (r: Row) => returnCells(r.group).summary;
   const out = ["", "## What the results show", ""];
   const data = records.find((r) => r.spec.task === "dialogue")?.datasetReturn;
-  for (const sampled of [false, true]) {
-    const bc = row("dialogue", "bc", sampled);
+  for (const greedy of [false, true]) {
+    const bc = row("dialogue", "bc", greedy);
     if (bc === undefined || data === undefined) continue;
     const s = ret(bc);
     out.push(
-      `- BC${sampled ? ", sampled," : " (greedy)"} on the standard reward: ${interval(s, f)} against its data's ` +
+      `- BC${greedy ? ", greedy," : " (sampled)"} on the standard reward: ${interval(s, f)} against its data's ` +
         `average ${f(data)}: ${Math.abs(s.mean - data) <= 1 ? "within" : "not within"} 1.0 of it` +
         ` (success ${pct(metric(bc, "success_rate").mean)}).`,
     );
@@ -231,7 +231,7 @@ function claim(records: readonly RunRecord[]): string[] {
   const [ilql, bc] = [row("dialogue", "ilql"), row("dialogue", "bc")];
   if (ilql && bc) {
     out.push(
-      `- ILQL against BC (both greedy), standard reward: ${interval(ret(ilql), f)} against ${interval(ret(bc), f)} ` +
+      `- ILQL against BC (both sampled), standard reward: ${interval(ret(ilql), f)} against ${interval(ret(bc), f)} ` +
         `(${intervalVerdict(ret(ilql), ret(bc))}).`,
     );
   }

@@ -55,10 +55,10 @@ const DIALOGUE_BUDGET: SuiteTask = {
   },
   // PPO's iterations are cheap here (32 games each); a larger policy step than the default 1e-5
   algorithmConfig: { ppo: { train: { steps: 0 }, ppo: { iterations: 40, valueWarmup: 5, lr: 1e-4 } } },
-  // every method decodes greedily (the paper's evaluation); the cloning methods and PPO also sample, as their data's
-  // players do: both rows, one training
+  // every method samples its questions (value methods through β); the cloning methods and PPO are also decoded
+  // greedily, as the paper's evaluation: both rows, one training
   algorithmSweeps: Object.fromEntries(
-    ["bc", "filtered-bc", "ppo"].map((a) => [a, [{ key: "decode.method", values: ["greedy", "sample"] }]]),
+    ["bc", "filtered-bc", "ppo"].map((a) => [a, [{ key: "decode.method", values: ["sample", "greedy"] }]]),
   ),
 };
 
