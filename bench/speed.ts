@@ -23,7 +23,8 @@ import { TASKS } from "../eval/registry.ts";
 import { datasetOf } from "../eval/runner.ts";
 import { expandSuite, SUITES } from "../eval/suite.ts";
 import { IlqlModel, MODEL_SPEC } from "../ilql/model.ts";
-import { OPTIM_SPEC } from "../ilql/optim.ts";
+import { AdamW, OPTIM_SPEC } from "../ilql/optim.ts";
+import { forward, initWeights, weightShapes } from "../ilql/transformer.ts";
 import { Prng } from "../ilql/prng.ts";
 import { writeFileAtomic } from "../ilql/safetensors.ts";
 import { evaluateWordle } from "../tasks/wordle/eval.ts";
@@ -322,6 +323,55 @@ async function workerSeeds(task: string, seeds: number, threads: number | undefi
   );
 }
 
+/**
+ * Worker: one training step of GPT-2 small (124 M parameters: width 768, 12 layers, 12 heads, GPT-2's 50,257 ids and
+ * the project's 6 specials, the LM head tied, dropout 0.1) as a language model on 4 sequences of 128 tokens, with
+ * AdamW: the policy transformer of a `model.init` fine-tuning. A whole ILQL model of this size does not fit: its four
+ * vocabulary-wide Q heads (77 M parameters each) and their optimizer state pass the wasm heap's 4 GiB.
+ */
+async function workerGpt2(warmup: number, reps: number, threads: number | undefined) {
+  const backend = await initBackend({ blas: "on", warn: () => {}, ...(threads === undefined ? {} : { threads }) });
+  const shape = { vocabSize: 50263, width: 768, layers: 12, heads: 12, context: 128 };
+  const [B, T] = [4, 128];
+  const prng = new Prng(0);
+  const weights = new Map(
+    Object.entries(initWeights(shape, prng.fork())).map((
+      [k, v],
+    ) => [k, tf.variable(tf.tensor(v, weightShapes(shape)[k]!))]),
+  );
+  const trunk = Object.fromEntries(weights);
+  const optimizer = new AdamW(weights, { ...defaultsOf(OPTIM_SPEC), lr: 1e-5 });
+  const draw = new Prng(1);
+  const tokens = tf.tensor2d(Array.from({ length: B * T }, () => draw.int(50257)), [B, T], "int32");
+  const targets = tf.oneHot(tf.reshape(tf.slice(tokens, [0, 1], [B, T - 1]), [-1]), shape.vocabSize);
+  const times: number[] = [];
+  for (let i = 0; i < warmup + reps; i++) {
+    const t0 = performance.now();
+    const { grads, value } = tf.variableGrads(() => {
+      const { hidden } = forward(trunk, shape, tokens, { dropout: { rate: 0.1, prng: new Prng(i) } });
+      const h = tf.reshape(tf.slice(tf.reshape(hidden, [B, T, -1]), [0, 0, 0], [B, T - 1, -1]), [B * (T - 1), -1]);
+      const logits = tf.matMul(h, trunk.wte!, false, true); // tied head: h · wteᵀ
+      return tf.losses.softmaxCrossEntropy(targets, logits) as tf.Scalar;
+    });
+    optimizer.apply(new Map(Object.entries(grads)));
+    await value.data();
+    value.dispose();
+    for (const g of Object.values(grads)) g.dispose();
+    if (i >= warmup) times.push(performance.now() - t0);
+  }
+  const med = median(times);
+  console.log(JSON.stringify({
+    backend: backend.summary,
+    params: [...weights.values()].reduce((s, v) => s + v.size, 0),
+    batch: `${B} x ${T} tokens`,
+    ms_median: med,
+    ms_min: Math.min(...times),
+    ms_max: Math.max(...times),
+    tokens_per_s: (B * T) / med * 1000,
+    peak_rss_mib: peakRssMiB(),
+  }));
+}
+
 /** Worker: sgemm throughput of the active BLAS at 2048³ (the practical peak the GFLOP/s are compared with). */
 async function workerPeak() {
   const backend = await initBackend({ blas: "on", warn: () => {} });
@@ -422,6 +472,9 @@ Then seeds per hour of the paper suite's BC run (stitch and Wordle) trained one 
 thread) or as stacked seeds (2 or 3 in one computation). --seeds-only measures just that section and rewrites it into
 an existing OUT.md/OUT.json.
 
+GPT-2 small's training step (124 M parameters, as a language model on 4 x 128 tokens; one JSON line):
+  deno task bench:speed --worker gpt2 --threads 2 [--warmup 1] [--reps 3]
+
 Profile one configuration (kernel counts and times of one step, on stderr):
   deno task bench:speed --worker step --preset tiny --layout shared --blas on --threads 1 --profile`;
 
@@ -476,6 +529,13 @@ async function main() {
   }
   if (values.worker === "decode") return await workerDecode(blas);
   if (values.worker === "peak") return await workerPeak();
+  if (values.worker === "gpt2") {
+    return await workerGpt2(
+      Number(values.warmup ?? 1),
+      Number(values.reps ?? 3),
+      values.threads === undefined ? undefined : Number(values.threads),
+    );
+  }
   if (values.worker !== undefined) throw new UsageError(`unknown worker '${values.worker}'`);
 
   const rounds = Number(values.rounds);
