@@ -12,7 +12,7 @@ import { runSuite } from "../eval/harness.ts";
 import { ALGORITHMS, DIALOGUE_GAMES, TASKS } from "../eval/registry.ts";
 import { bootstrapMean, intervalVerdict, meanSe, normalizedScore, type SeedSummary } from "../eval/stats.ts";
 import { readRecords, type RunRecord } from "../eval/store.ts";
-import { SUITES } from "../eval/suite.ts";
+import { expandSuite, SUITES } from "../eval/suite.ts";
 import { defaultMix } from "../tasks/dialogue/data.ts";
 import { type DialogueEvalResult, evaluateDialogue } from "../tasks/dialogue/eval.ts";
 import {
@@ -118,6 +118,14 @@ function summary(
     "questions), 50 = the training data's average, 100 = the greedy information-gain questioner. Per question:",
     "bare yes/no answers, open questions (answered in words), questions the answerer could not parse.",
   ];
+  const expected = expandSuite(SUITES.dialogue!).length;
+  if (records.length < expected) {
+    lines.push(
+      "",
+      `**Partial:** ${records.length} of the suite's ${expected} runs are in; \`deno task results:dialogue\` runs the rest`,
+      "(resumable) and rewrites this page.",
+    );
+  }
   for (const task of tasks) {
     const rs = records.filter((r) => r.spec.task === task);
     if (rs.length === 0) continue;

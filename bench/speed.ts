@@ -327,7 +327,9 @@ async function workerSeeds(task: string, seeds: number, threads: number | undefi
  * Worker: one training step of GPT-2 small (124 M parameters: width 768, 12 layers, 12 heads, GPT-2's 50,257 ids and
  * the project's 6 specials, the LM head tied, dropout 0.1) as a language model on 4 sequences of 128 tokens, with
  * AdamW: the policy transformer of a `model.init` fine-tuning. A whole ILQL model of this size does not fit: its four
- * vocabulary-wide Q heads (77 M parameters each) and their optimizer state pass the wasm heap's 4 GiB.
+ * vocabulary-wide Q heads (77 M parameters each) and their optimizer state pass the wasm heap's 4 GiB; this step alone
+ * reaches 4.2 GiB, and a second step in the same process runs out of it (measured: 10.6 s for the first step on 2
+ * threads, 2026-12-05).
  */
 async function workerGpt2(warmup: number, reps: number, threads: number | undefined) {
   const backend = await initBackend({ blas: "on", warn: () => {}, ...(threads === undefined ? {} : { threads }) });
@@ -473,7 +475,7 @@ thread) or as stacked seeds (2 or 3 in one computation). --seeds-only measures j
 an existing OUT.md/OUT.json.
 
 GPT-2 small's training step (124 M parameters, as a language model on 4 x 128 tokens; one JSON line):
-  deno task bench:speed --worker gpt2 --threads 2 [--warmup 1] [--reps 3]
+  deno task bench:speed --worker gpt2 --threads 2   (one step: a second one passes the wasm heap's 4 GiB)
 
 Profile one configuration (kernel counts and times of one step, on stderr):
   deno task bench:speed --worker step --preset tiny --layout shared --blas on --threads 1 --profile`;
@@ -531,8 +533,8 @@ async function main() {
   if (values.worker === "peak") return await workerPeak();
   if (values.worker === "gpt2") {
     return await workerGpt2(
-      Number(values.warmup ?? 1),
-      Number(values.reps ?? 3),
+      Number(values.warmup ?? 0),
+      Number(values.reps ?? 1),
       values.threads === undefined ? undefined : Number(values.threads),
     );
   }
