@@ -219,8 +219,11 @@ function rows(records: readonly RunRecord[]): Row[] {
  * bare yes/no questions than BC with a higher return (the paper's claim), each with the intervals over seeds.
  */
 function claim(records: readonly RunRecord[]): string[] {
+  const byTask = new Map(
+    ["dialogue", "dialogue-yn"].map((task) => [task, rows(records.filter((r) => r.spec.task === task))]),
+  );
   const row = (task: string, algorithm: string, greedy = false) =>
-    rows(records.filter((r) => r.spec.task === task)).find((r) => r.algorithm === algorithm && r.greedy === greedy);
+    byTask.get(task)!.find((r) => r.algorithm === algorithm && r.greedy === greedy);
   const metric = (r: Row, name: string) => bootstrapMean(r.group.map((x) => x.eval.metrics[name]!));
   const interval = (s: SeedSummary, fmt: (x: number) => string) => `${fmt(s.mean)} [${fmt(s.low)}, ${fmt(s.high)}]`;
   const ret = (r: Row) => returnCells(r.group).summary;
@@ -238,27 +241,27 @@ function claim(records: readonly RunRecord[]): string[] {
   }
   const [ilql, bc] = [row("dialogue", "ilql"), row("dialogue", "bc")];
   if (ilql && bc) {
+    const [ri, rb] = [ret(ilql), ret(bc)];
     out.push(
-      `- ILQL against BC (both sampled), standard reward: ${interval(ret(ilql), f)} against ${interval(ret(bc), f)} ` +
-        `(${intervalVerdict(ret(ilql), ret(bc))}).`,
+      `- ILQL against BC (both sampled), standard reward: ${interval(ri, f)} against ${interval(rb, f)} ` +
+        `(${intervalVerdict(ri, rb)}).`,
     );
   }
   const [ilqlYn, bcYn] = [row("dialogue-yn", "ilql"), row("dialogue-yn", "bc")];
   if (ilqlYn && bcYn) {
     const [yi, yb] = [metric(ilqlYn, "yes_no_rate"), metric(bcYn, "yes_no_rate")];
+    const [ri, rb] = [ret(ilqlYn), ret(bcYn)];
     const pcts = (x: number) => pct(x);
     out.push(
       `- Under \`yn\`: ILQL's bare yes/no share ${interval(yi, pcts)} against BC's ${interval(yb, pcts)} ` +
-        `(${intervalVerdict(yi, yb)}); return ${interval(ret(ilqlYn), f)} against ${interval(ret(bcYn), f)} ` +
-        `(${intervalVerdict(ret(ilqlYn), ret(bcYn))}). The paper's claim (fewer bare yes/no questions and a ` +
-        `higher return, intervals apart) ${
-          yi.high < yb.low && ret(ilqlYn).low > ret(bcYn).high ? "holds" : "does not hold"
-        } here.`,
+        `(${intervalVerdict(yi, yb)}); return ${interval(ri, f)} against ${interval(rb, f)} ` +
+        `(${intervalVerdict(ri, rb)}). The paper's claim (fewer bare yes/no questions and a ` +
+        `higher return, intervals apart) ${yi.high < yb.low && ri.low > rb.high ? "holds" : "does not hold"} here.`,
     );
   }
   const cells = (r: Row | undefined) =>
     r === undefined ? "– | – | – | –" : ["yes_no_rate", "yes_no_parsed_rate", "open_rate", "unparsed_rate"]
-      .map((m) => pct(metric(r, m).mean)).join(" | ");
+      .map((m) => pct(meanSe(r.group.map((x) => x.eval.metrics[m]!)).mean)).join(" | ");
   const labels = rows(records).map((r) => r.label).filter((l, i, all) => all.indexOf(l) === i);
   out.push(
     "",
@@ -269,7 +272,7 @@ function claim(records: readonly RunRecord[]): string[] {
     "| algorithm | standard: yes/no | of parsed | open | unparsed | yn: yes/no | of parsed | open | unparsed |",
     "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ...labels.map((label) => {
-      const of = (task: string) => rows(records.filter((r) => r.spec.task === task)).find((r) => r.label === label);
+      const of = (task: string) => byTask.get(task)!.find((r) => r.label === label);
       return `| ${label} | ${cells(of("dialogue"))} | ${cells(of("dialogue-yn"))} |`;
     }),
   );

@@ -27,6 +27,7 @@ import { createHash } from "node:crypto";
 import { dirname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { UsageError } from "../ilql/cli.ts";
+import { episodeReturn } from "../ilql/data.ts";
 import { encodeEpisode, type Episode, parseEpisodesJsonl } from "../ilql/episode.ts";
 import { CharTokenizer, type Tokenizer } from "../ilql/tokenizer.ts";
 import { spearman } from "./stats.ts";
@@ -100,8 +101,6 @@ export function fileTaskHeader(header: Record<string, unknown> | null, path: str
 export function isHeldOut(i: number, share: number): boolean {
   return Math.floor((i + 1) * share) > Math.floor(i * share);
 }
-
-const episodeReturn = (e: Episode) => e.segments.reduce((s, seg) => s + (seg.reward ?? 0), 0);
 
 /**
  * Scores of a model on held-out episodes: per episode the mean log-probability of its action tokens; for a model

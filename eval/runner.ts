@@ -8,10 +8,10 @@ import { cpus } from "node:os";
 import process from "node:process";
 import { backendInfo } from "../ilql/backend.ts";
 import { datasetReturn } from "../ilql/data.ts";
-import type { Episode, Segment } from "../ilql/episode.ts";
+import type { Episode } from "../ilql/episode.ts";
 import type { Tokenizer } from "../ilql/tokenizer.ts";
-import { utteranceLogProbs, utteranceValues } from "../ilql/values.ts";
-import type { ModelScorer } from "../tasks/task.ts";
+import { utteranceLogProbs, type UtteranceValues, utteranceValues } from "../ilql/values.ts";
+import type { ModelScorer, ScoredItems } from "../tasks/task.ts";
 import { type DecodeConfig, scoredTextPolicy } from "../ilql/decode.ts";
 import type { IlqlModel } from "../ilql/model.ts";
 import { Prng } from "../ilql/prng.ts";
@@ -135,30 +135,23 @@ const CURVE_PAIRS = 1024;
 function modelScorer(spec: RunSpec, model: IlqlModel, tokenizer: Tokenizer): ModelScorer {
   return {
     logProbs: (items) => utteranceLogProbs(model, tokenizer, items),
-    values: spec.config.ilql.qWeight > 0
-      ? (items) => {
-        const out = [];
-        for (let i = 0; i < items.length; i += DIAGNOSTIC_CHUNK) {
-          out.push(...utteranceValues(model, tokenizer, items.slice(i, i + DIAGNOSTIC_CHUNK)));
-        }
-        return out;
-      }
-      : null,
+    values: spec.config.ilql.qWeight > 0 ? (items) => chunkedValues(model, tokenizer, items) : null,
     gamma: spec.config.ilql.gamma,
   };
 }
 
-/** Q̄ of each action token of each utterance, computed in chunks (a diagnostic may score thousands of pairs). */
-function targetQValues(
-  model: IlqlModel,
-  tokenizer: Tokenizer,
-  items: ReadonlyArray<{ history: Segment[]; utterance: string }>,
-): number[][] {
-  const out: number[][] = [];
+/** The values of each utterance, computed in chunks (a diagnostic may score thousands of pairs). */
+function chunkedValues(model: IlqlModel, tokenizer: Tokenizer, items: ScoredItems): UtteranceValues[] {
+  const out: UtteranceValues[] = [];
   for (let i = 0; i < items.length; i += DIAGNOSTIC_CHUNK) {
-    out.push(...utteranceValues(model, tokenizer, items.slice(i, i + DIAGNOSTIC_CHUNK)).map((v) => v.qBar));
+    out.push(...utteranceValues(model, tokenizer, items.slice(i, i + DIAGNOSTIC_CHUNK)));
   }
   return out;
+}
+
+/** Q̄ of each action token of each utterance. */
+function targetQValues(model: IlqlModel, tokenizer: Tokenizer, items: ScoredItems): number[][] {
+  return chunkedValues(model, tokenizer, items).map((v) => v.qBar);
 }
 const DIAGNOSTIC_CHUNK = 256;
 

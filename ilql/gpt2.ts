@@ -168,10 +168,14 @@ export function assignGpt2(model: IlqlModel, weights: Gpt2Weights): void {
     }
   }
   if (model.lmHead !== null) throw new Error("GPT-2 ties its LM head to the token embedding: set model.tiedLmHead");
+  setTrunks(model, (name) => weights.trunk[name]!.data as Float32Array);
+}
+
+/** Sets every trunk of `model` (value, target and policy, or the shared one) to the same weights, by name. */
+function setTrunks(model: IlqlModel, weight: (name: string) => Float32Array): void {
   for (const trunk of Object.values(model.trunks)) {
     for (const [name, variable] of Object.entries(trunk)) {
-      const t = weights.trunk[name]!;
-      tf.tidy(() => variable.assign(tf.tensor(t.data as Float32Array, t.shape, "float32")));
+      tf.tidy(() => variable.assign(tf.tensor(weight(name), variable.shape, "float32")));
     }
   }
 }
@@ -237,7 +241,14 @@ export function checkGpt2Init(dir: string, model: { width: number; layers: numbe
   } catch (e) {
     throw new Error(`model.init ${dir}: not a GPT-2 folder (${(e as Error).message.split("\n")[0]})`);
   }
-  const config = parseGpt2Config(text, `${dir}/config.json`);
+  checkGpt2Shape(dir, parseGpt2Config(text, `${dir}/config.json`), model);
+}
+
+function checkGpt2Shape(
+  dir: string,
+  config: Gpt2Config,
+  model: { width: number; layers: number; heads: number; context: number },
+): void {
   for (const key of ["width", "layers", "heads"] as const) {
     if (model[key] !== config[key]) {
       throw new Error(
@@ -255,44 +266,29 @@ export function checkGpt2Init(dir: string, model: { width: number; layers: numbe
  * `context` positions, and the token embeddings mapped to `tokenizer`: a GPT-2 tokenizer of the same vocabulary takes
  * the rows as they are; any other tokenizer takes, for each token, the mean of the GPT-2 rows of its text under the
  * folder's BPE (one row for a piece GPT-2 has whole). The project's special tokens keep their random rows.
- * @throws when the folder cannot be read or its shape differs ({@link checkGpt2Init})
+ * @throws when the folder cannot be read or its shape differs (as {@link checkGpt2Init} words it)
  */
 export function initFromGpt2(model: IlqlModel, dir: string, tokenizer: Tokenizer): void {
-  checkGpt2Init(dir, model.shape);
   const { config, trunk } = readGpt2(dir);
+  checkGpt2Shape(dir, config, model.shape);
   const D = config.width;
   const gpt2Wte = trunk.wte!.data as Float32Array;
-  const rows = new Map<number, number[]>();
   const specials = new Set(Object.values(tokenizer.special));
   const gpt2 = tokenizer instanceof Gpt2Tokenizer && tokenizer.vocabSize === config.vocabSize + 6
     ? null
     : Gpt2Tokenizer.fromFolder(dir);
+  // every trunk starts as a copy of one transformer, so the special tokens' random rows are the same in each
+  const wte = Float32Array.from(Object.values(model.trunks)[0]!.wte!.dataSync() as Float32Array);
   for (let id = 0; id < tokenizer.vocabSize; id++) {
     if (specials.has(id)) continue;
     const ids = gpt2 === null ? [id] : gpt2.encode(tokenizer.decode([id]));
-    if (ids.length > 0) rows.set(id, ids);
+    if (ids.length === 0) continue;
+    for (let d = 0; d < D; d++) {
+      let sum = 0;
+      for (const g of ids) sum += gpt2Wte[g * D + d]!;
+      wte[id * D + d] = sum / ids.length;
+    }
   }
-  for (const weights of Object.values(model.trunks)) {
-    tf.tidy(() => {
-      for (const [name, variable] of Object.entries(weights)) {
-        if (name === "wte") {
-          const wte = Float32Array.from(variable.dataSync() as Float32Array);
-          for (const [id, ids] of rows) {
-            for (let d = 0; d < D; d++) {
-              let sum = 0;
-              for (const g of ids) sum += gpt2Wte[g * D + d]!;
-              wte[id * D + d] = sum / ids.length;
-            }
-          }
-          variable.assign(tf.tensor(wte, variable.shape, "float32"));
-        } else if (name === "wpe") {
-          const wpe = (trunk.wpe!.data as Float32Array).subarray(0, model.shape.context * D);
-          variable.assign(tf.tensor(wpe, variable.shape, "float32"));
-        } else {
-          const t = trunk[name]!;
-          variable.assign(tf.tensor(t.data as Float32Array, t.shape, "float32"));
-        }
-      }
-    });
-  }
+  const wpe = (trunk.wpe!.data as Float32Array).subarray(0, model.shape.context * D);
+  setTrunks(model, (name) => name === "wte" ? wte : name === "wpe" ? wpe : trunk[name]!.data as Float32Array);
 }

@@ -9,7 +9,7 @@ import { DATA_SPEC, EpisodeSampler, filterEpisodes, StackedSampler } from "./dat
 import { DECODE_SPEC } from "./decode.ts";
 import { type EncodedEpisode, encodeEpisode, type Episode } from "./episode.ts";
 import { ILQL_SPEC, type IlqlState, ilqlUpdate, initIlqlState, makeOptimizer, seedInfo } from "./ilql.ts";
-import { IlqlModel, MODEL_SPEC, tokenContextOf } from "./model.ts";
+import { IlqlModel, MODEL_SPEC, type ModelConfig, tokenContextOf } from "./model.ts";
 import { initFromGpt2 } from "./gpt2.ts";
 import { OPTIM_SPEC } from "./optim.ts";
 import { Prng } from "./prng.ts";
@@ -83,6 +83,22 @@ export function encodeTrainingEpisodes(
 }
 
 /**
+ * A run's model before training: drawn from `prng`, then given the shared start's policy (`init`) or, without one,
+ * the GPT-2 weights `model.init` names. Freed again if that fails.
+ */
+function initialModel(config: ModelConfig, tokenizer: Tokenizer, prng: Prng, init?: IlqlModel): IlqlModel {
+  const model = new IlqlModel(config, tokenizer.vocabSize, prng);
+  try {
+    if (init !== undefined) copyPolicyWeights(model, init);
+    else if (config.init !== "") initFromGpt2(model, config.init, tokenizer);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return model;
+}
+
+/**
  * Trains ILQL (or any of its presets, e.g. BC with only the policy loss) on offline episodes.
  * @throws on a malformed episode, naming `source` and the episode index
  */
@@ -94,14 +110,7 @@ export async function trainIlql(
 ): Promise<{ state: IlqlState; history: LogRecord[] }> {
   const encoded = encodeTrainingEpisodes(episodes, tokenizer, config, options.source);
   const root = new Prng(config.train.seed);
-  const model = new IlqlModel(config.model, tokenizer.vocabSize, root.fork());
-  try {
-    if (options.init !== undefined) copyPolicyWeights(model, options.init);
-    else if (config.model.init !== "") initFromGpt2(model, config.model.init, tokenizer);
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
+  const model = initialModel(config.model, tokenizer, root.fork(), options.init);
   const sampler = new EpisodeSampler(encoded, tokenizer.special.pad, root.fork());
   const state = initIlqlState(
     model,
@@ -174,10 +183,7 @@ export async function trainSeeds(
   try {
     configs.forEach((c, s) => {
       const root = new Prng(c.train.seed);
-      const model = new IlqlModel(c.model, tokenizer.vocabSize, root.fork());
-      models.push(model);
-      if (options.inits !== undefined) copyPolicyWeights(model, options.inits[s]!);
-      else if (c.model.init !== "") initFromGpt2(model, c.model.init, tokenizer);
+      models.push(initialModel(c.model, tokenizer, root.fork(), options.inits?.[s]));
       samplers.push(new EpisodeSampler(encoded, tokenizer.special.pad, root.fork()));
       prng ??= root.fork(); // the dropout stream, unused without dropout
     });
