@@ -4,7 +4,6 @@ import { Prng } from "../../ilql/prng.ts";
 import { rollout } from "../task.ts";
 import { SYNTHETIC_THREADS, syntheticThreadSet, threadEpisodes, threadTokenizer } from "./data.ts";
 import { generateThread } from "./generate.ts";
-import { hfReward } from "./hf.ts";
 import { toxicityLevel, toxicityReward } from "./reward.ts";
 import { trainReplyClassifier } from "./reward_model.ts";
 import { distinctN, evaluateReplies, ReplyEnv } from "./task.ts";
@@ -114,14 +113,4 @@ Deno.test("the upvote classifier beats the majority class on held-out threads", 
   model.dispose();
   assert.ok(losses.at(-1)! < losses[0]!, `loss falls: ${losses}`);
   assert.ok(accuracy > majority + 0.05, `accuracy ${accuracy} vs majority ${majority}`);
-});
-
-Deno.test("the hf reward names a missing or non-model folder in one line", async () => {
-  await assert.rejects(
-    () => hfReward("/nonexistent/model"),
-    /^Error: hf reward: model folder '\/nonexistent\/model' not found/,
-  );
-  const dir = Deno.makeTempDirSync();
-  await assert.rejects(() => hfReward(dir), /has no config\.json; it is not a Hugging Face model folder/);
-  Deno.removeSync(dir, { recursive: true });
 });
