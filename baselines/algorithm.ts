@@ -9,7 +9,8 @@ import { int, num, resolveSections, type SectionsOf } from "../ilql/config.ts";
 import { episodeReturn, filterEpisodes } from "../ilql/data.ts";
 import type { DecodeConfig } from "../ilql/decode.ts";
 import type { Episode } from "../ilql/episode.ts";
-import { type IlqlModel, tokenContextOf } from "../ilql/model.ts";
+import { type IlqlModel, tokenContextOf, weightCounts } from "../ilql/model.ts";
+import { backendInfo } from "../ilql/backend.ts";
 import { checkShape } from "../ilql/transformer.ts";
 import { checkGpt2Init } from "../ilql/gpt2.ts";
 import { ILQL_RUN_SECTIONS, trainIlql } from "../ilql/run.ts";
@@ -128,12 +129,38 @@ export function checkRunConfig(
   const { width, heads, layers } = config.model;
   checkShape({ vocabSize, width, heads, layers, context: tokenContextOf(config.model) }, "model.");
   if (config.model.init !== "") checkGpt2Init(config.model.init, config.model);
+  checkWasmHeap(config, vocabSize);
   if (config.train.batchSize > trainingEpisodes) {
     throw new Error(
       `train.batchSize ${config.train.batchSize} is larger than the ${trainingEpisodes} training episodes: every ` +
         "batch would repeat episodes",
     );
   }
+}
+
+/**
+ * Bytes of training state past which the wasm backend's 4 GiB heap runs out once activations are added: GPT-2 small
+ * on the dialogue task's 825 tokens (`deno task bench:speed --worker step --preset gpt2-small`) trains in the shared
+ * layout (1.4 GiB of state, 2.6 GB resident) and aborts in the separate one (2.9 GiB of state).
+ */
+export const WASM_STATE_LIMIT = 2.5 * 2 ** 30;
+
+/**
+ * Refuses, before any compute, a model whose weights, gradients and Adam moments (4 + 12 bytes per trainable weight,
+ * an upper bound for algorithms that train a part) cannot fit the wasm heap; other backends have no such limit.
+ */
+function checkWasmHeap(config: RunConfig, vocabSize: number): void {
+  if ((backendInfo()?.backend ?? "wasm") !== "wasm") return;
+  const { total, trainable } = weightCounts(config.model, vocabSize);
+  const bytes = 4 * total + 12 * trainable;
+  if (bytes <= WASM_STATE_LIMIT) return;
+  const gib = (b: number) => (b / 2 ** 30).toFixed(1);
+  const shared = config.model.layout === "separate" ? "model.layout=shared (one trunk), " : "";
+  throw new Error(
+    `model of ${(total / 1e6).toFixed(0)} M weights (${(trainable / 1e6).toFixed(0)} M trained): about ` +
+      `${gib(bytes)} GiB of weights, gradients and Adam moments, more than the ${gib(WASM_STATE_LIMIT)} GiB the wasm ` +
+      `backend's 4 GiB heap leaves beside activations; use ${shared}fewer layers or a smaller width`,
+  );
 }
 
 /**

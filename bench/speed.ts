@@ -102,6 +102,24 @@ const PRESETS = {
     lmOnly: true,
     threads: [2],
   },
+  // GPT-2 small (124 M parameters with GPT-2's own 50,257 tokens) on a task's remapped BPE: the dialogue task's 825 ids
+  // leave 86 M, the size `--set model.init=gpt2` trains at
+  "gpt2-small": {
+    vocab: 825,
+    width: 768,
+    layers: 12,
+    heads: 12,
+    seqLen: 128,
+    batch: 4,
+    actLen: 12,
+    obsLen: 16,
+    leadObs: 16,
+    cqlWeight: 1.0,
+    warmup: 1,
+    reps: 3,
+    lmOnly: false,
+    threads: [2],
+  },
 } as const;
 type PresetName = keyof typeof PRESETS;
 type Preset = typeof PRESETS[PresetName];
@@ -474,8 +492,11 @@ Then seeds per hour of the paper suite's BC run (stitch and Wordle) trained one 
 thread) or as stacked seeds (2 or 3 in one computation). --seeds-only measures just that section and rewrites it into
 an existing OUT.md/OUT.json.
 
-GPT-2 small's training step (124 M parameters, as a language model on 4 x 128 tokens; one JSON line):
-  deno task bench:speed --worker gpt2 --threads 2   (one step: a second one passes the wasm heap's 4 GiB)
+GPT-2 small's training step (one JSON line): as a language model on GPT-2's 50,257 tokens (124 M parameters, 4 x 128
+tokens; one step: a second one passes the wasm heap's 4 GiB), and ILQL's step on the dialogue task's 825 tokens in the
+shared layout (92 M trained):
+  deno task bench:speed --worker gpt2 --threads 2
+  deno task bench:speed --worker step --preset gpt2-small --layout shared --threads 2
 
 Profile one configuration (kernel counts and times of one step, on stderr):
   deno task bench:speed --worker step --preset tiny --layout shared --blas on --threads 1 --profile`;

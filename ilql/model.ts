@@ -53,6 +53,18 @@ export const MODEL_SPEC = {
 /** Model config record. */
 export type ModelConfig = ConfigOf<typeof MODEL_SPEC>;
 
+/** Weights of a model of this config: all of them, and those an optimizer may train (the target's are copies). */
+export function weightCounts(config: ModelConfig, vocabSize: number): { total: number; trainable: number } {
+  const { width: D, layers: L, context: C } = config;
+  const trunk = vocabSize * D + C * D + L * (12 * D * D + 13 * D) + 2 * D;
+  const hidden = D * config.headHiddenMultiple;
+  const head = (out: number) => D * hidden + hidden + hidden * out + out;
+  const trainable = (config.layout === "separate" ? 2 : 1) * trunk + head(1) + 2 * head(vocabSize) +
+    (config.tiedLmHead ? 0 : D * vocabSize) + (config.returnConditioned ? 2 * D : 0);
+  const frozen = (config.layout === "separate" ? trunk : 0) + 2 * head(vocabSize);
+  return { total: trainable + frozen, trainable };
+}
+
 /** Positions the tokens may use: the context, less the return embedding's slot of a return-conditioned model. */
 export function tokenContextOf(config: ModelConfig): number {
   return config.context - (config.returnConditioned ? 1 : 0);
