@@ -21,6 +21,9 @@ function byteTables(): { toChar: string[]; toByte: Map<string, number> } {
 }
 const BYTES = byteTables();
 
+const UTF8 = new TextEncoder();
+const UTF8_DECODER = new TextDecoder();
+
 /** The GPT-2 BPE of a `vocab.json` (symbol → id) and the merges of a `merges.txt`, in rank order. */
 export class Gpt2Tokenizer implements Tokenizer {
   readonly vocabSize: number;
@@ -30,6 +33,8 @@ export class Gpt2Tokenizer implements Tokenizer {
   readonly #ranks = new Map<string, number>();
   readonly #merges: string[];
   readonly #cache = new Map<string, number[]>();
+  /** Special id → its role, for decoding. */
+  readonly #specialRoles: Map<number, keyof typeof SPECIAL_TOKENS>;
 
   constructor(vocab: Record<string, number>, merges: readonly string[]) {
     this.#vocab = new Map(Object.entries(vocab));
@@ -44,6 +49,7 @@ export class Gpt2Tokenizer implements Tokenizer {
     const roles = Object.keys(SPECIAL_TOKENS) as Array<keyof typeof SPECIAL_TOKENS>;
     this.special = Object.fromEntries(roles.map((r, i) => [r, size + i])) as unknown as SpecialIds;
     this.vocabSize = size + roles.length;
+    this.#specialRoles = new Map(roles.map((r, i) => [size + i, r]));
   }
 
   /**
@@ -69,7 +75,7 @@ export class Gpt2Tokenizer implements Tokenizer {
   #bpe(piece: string): number[] {
     const cached = this.#cache.get(piece);
     if (cached) return cached;
-    let symbols = [...new TextEncoder().encode(piece)].map((b) => BYTES.toChar[b]!);
+    let symbols = [...UTF8.encode(piece)].map((b) => BYTES.toChar[b]!);
     while (symbols.length > 1) {
       let best = -1, bestRank = Infinity;
       for (let i = 0; i + 1 < symbols.length; i++) {
@@ -99,17 +105,16 @@ export class Gpt2Tokenizer implements Tokenizer {
   }
 
   decode(ids: readonly number[]): string {
-    const specials = new Map(Object.entries(this.special).map(([role, id]) => [id, role]));
     let out = "", bytes: number[] = [];
     const flush = () => {
-      out += new TextDecoder().decode(new Uint8Array(bytes));
+      out += UTF8_DECODER.decode(new Uint8Array(bytes));
       bytes = [];
     };
     for (const id of ids) {
-      const role = specials.get(id);
+      const role = this.#specialRoles.get(id);
       if (role !== undefined) {
         flush();
-        out += SPECIAL_TOKENS[role as keyof typeof SPECIAL_TOKENS];
+        out += SPECIAL_TOKENS[role];
         continue;
       }
       for (const c of this.#pieces[id] ?? "") bytes.push(BYTES.toByte.get(c)!);
