@@ -1,8 +1,7 @@
 import type * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { testBackend } from "../ilql/_test_util.ts";
-import { IlqlModel } from "../ilql/model.ts";
-import { weightCounts } from "../ilql/model.ts";
+import { IlqlModel, weightCounts } from "../ilql/model.ts";
 import { Prng } from "../ilql/prng.ts";
 import { checkRunConfig, runConfig } from "./algorithm.ts";
 

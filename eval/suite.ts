@@ -149,7 +149,7 @@ const WORDLE_QUICK: SuiteTask = {
  * two standard errors: BC −1.6 to −2.3, single-step 0 to −0.5, ILQL −0.35 to −1.4, −0.55 at 3,000); filtered BC still
  * drifts up slowly (−0.82 at 600, −0.6 at 2,700–3,000). 1,000 steps, with a validation point every 250.
  */
-const UPVOTES_BUDGET: SuiteTask = {
+const TOXICITY_BUDGET: SuiteTask = {
   evalEpisodes: 1024,
   config: { train: { steps: 1000, evalEvery: 250, validationEpisodes: 256 } },
 };
@@ -162,8 +162,8 @@ const UPVOTES_BUDGET: SuiteTask = {
  * there the same change took ILQL's validation return from 9.96 at step 1,000 to 2.31 (seed 0), so that reward keeps
  * the task's settings.
  */
-const TOXICITY_BUDGET: SuiteTask = {
-  ...UPVOTES_BUDGET,
+const LEXICON_BUDGET: SuiteTask = {
+  ...TOXICITY_BUDGET,
   algorithmConfig: Object.fromEntries(
     ["ilql", "single-step"].map((a) => [a, { optim: { lr: 3e-4 }, ilql: { polyak: 0.005 } }]),
   ),
@@ -193,9 +193,9 @@ export const SUITES: Record<string, Suite> = {
   toxicity: {
     description: "the toxicity task's three rewards (lexicon, noised, upvotes), every algorithm, three seeds",
     tasks: {
-      toxicity: TOXICITY_BUDGET,
-      "toxicity-noised": TOXICITY_BUDGET,
-      "toxicity-upvotes": UPVOTES_BUDGET,
+      toxicity: LEXICON_BUDGET,
+      "toxicity-noised": LEXICON_BUDGET,
+      "toxicity-upvotes": TOXICITY_BUDGET,
     },
     seeds: [0, 1, 2],
   },
@@ -203,9 +203,9 @@ export const SUITES: Record<string, Suite> = {
     description:
       "ILQL's reward and fluency against β on the toxicity rewards (one training per seed, decoded at each β)",
     tasks: {
-      toxicity: TOXICITY_BUDGET,
-      "toxicity-noised": TOXICITY_BUDGET,
-      "toxicity-upvotes": UPVOTES_BUDGET,
+      toxicity: LEXICON_BUDGET,
+      "toxicity-noised": LEXICON_BUDGET,
+      "toxicity-upvotes": TOXICITY_BUDGET,
     },
     algorithms: ["ilql"],
     seeds: [0],

@@ -55,8 +55,9 @@ export type ModelConfig = ConfigOf<typeof MODEL_SPEC>;
 
 /** Weights of a model of this config: all of them, and those an optimizer may train (the target's are copies). */
 export function weightCounts(config: ModelConfig, vocabSize: number): { total: number; trainable: number } {
-  const { width: D, layers: L, context: C } = config;
-  const trunk = vocabSize * D + C * D + L * (12 * D * D + 13 * D) + 2 * D;
+  const { width: D, layers, heads, context } = config;
+  const trunk = Object.values(weightShapes({ vocabSize, width: D, layers, heads, context }))
+    .reduce((sum, dims) => sum + dims.reduce((a, b) => a * b, 1), 0);
   const hidden = D * config.headHiddenMultiple;
   const head = (out: number) => D * hidden + hidden + hidden * out + out;
   const trainable = (config.layout === "separate" ? 2 : 1) * trunk + head(1) + 2 * head(vocabSize) +
