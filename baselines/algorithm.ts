@@ -30,6 +30,11 @@ export const START_SPEC = {
     { min: 0 },
   ),
   lr: num("Learning rate of the shared start's behaviour cloning", 1e-3, { above: 0 }),
+  transitionWeight: num(
+    "The shared start's `ilql.transitionWeight`: weight of its loss on the environment's tokens (0 = agent tokens only)",
+    0,
+    { min: 0 },
+  ),
 };
 
 /** The config sections of every run: the ILQL run's, the online PPO section and the shared start. */

@@ -26,7 +26,8 @@ export const FILTERED_BC: AlgorithmDefinition = {
 
 /**
  * The config of the behaviour-cloning run that makes a run's shared start: the run's model (without a return
- * embedding, in the shared layout whatever the run's), optimizer at `start.lr`, batch, seed and curve settings, `start.steps` steps of BC on all the data.
+ * embedding, in the shared layout whatever the run's), optimizer at `start.lr`, batch, seed and curve settings, `start.steps` steps of BC on all the data,
+ * with `start.transitionWeight` on the environment's tokens.
  * Everything else is at its default, so every algorithm of a seed gets the same start.
  */
 export function startConfig(config: RunConfig): RunConfig {
@@ -39,6 +40,7 @@ export function startConfig(config: RunConfig): RunConfig {
       train: { ...config.train, steps: config.start.steps, checkpointEvery: 0 },
       // decoding never changes the start's weights (its identity leaves it out); it decodes the start's curve
       decode: { ...config.decode, targetReturn: null },
+      ilql: { transitionWeight: config.start.transitionWeight },
     },
     BC_PRESET,
   ));

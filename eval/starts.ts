@@ -83,11 +83,16 @@ export function startId(run: RunSpec): string | null {
   const model = init === "" ? rest : { ...rest, init };
   const { schedule: _schedule, ...optim } = config.optim;
   const { evalEvery: _ppoEvalEvery, ...ppo } = config.ppo;
+  // the loss on the environment's tokens, added later, is part of a start's id only when it is on
+  // (the start's own `start` section is at its defaults: startConfig reads the run's)
+  const { transitionWeight: _weight, ...ilql } = config.ilql;
+  const { transitionWeight: _start, ...start } = config.start;
+  const later = run.config.start.transitionWeight === 0 ? { ilql, start } : { start };
   return hashOf({
     task: startTask(run),
     datasetSize: run.datasetSize,
     ...dataIdentity(run.dataVersion),
-    config: { ...config, model, optim, ppo },
+    config: { ...config, model, optim, ppo, ...later },
   });
 }
 

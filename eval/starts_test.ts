@@ -52,7 +52,20 @@ Deno.test("a start's id depends on the seed, model, data and start budget, never
   assert.equal(with_("model.layout=separate"), with_("model.layout=shared"));
   // a BC start never reads the value clips
   assert.equal(with_("model.valueMax=0", "model.valueMin=-6"), base);
-  for (const change of ["start.steps=9", "start.lr=0.01", "model.width=16", "train.batchSize=4"]) {
+  // the run's own loss on the environment's tokens is its fine-tuning's; the start's is start.transitionWeight
+  assert.equal(with_("ilql.transitionWeight=1"), base);
+  assert.equal(with_("start.transitionWeight=0"), base);
+  const transitionRun = expandSuite(SUITE, { set: parseSettings(["start.transitionWeight=0.5"]), seeds: [0] })[0]!;
+  assert.equal(startConfig(transitionRun.config).ilql.transitionWeight, 0.5);
+  for (
+    const change of [
+      "start.steps=9",
+      "start.lr=0.01",
+      "start.transitionWeight=0.5",
+      "model.width=16",
+      "train.batchSize=4",
+    ]
+  ) {
     assert.notEqual(with_(change), base, change);
   }
   assert.equal(with_("start.steps=0"), null);

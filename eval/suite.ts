@@ -333,10 +333,11 @@ export function hashOf(value: unknown): string {
  */
 const NEUTRAL_LATER_KEYS: Record<string, Record<string, unknown>> = {
   train: { evalEvery: 0, validationEpisodes: 64 },
-  start: { steps: 0, lr: 1e-3 },
+  start: { steps: 0, lr: 1e-3, transitionWeight: 0 },
   model: { valueMax: null, valueMin: null, init: "" },
   optim: { schedule: "constant" },
   ppo: { evalEvery: 0 },
+  ilql: { transitionWeight: 0 },
 };
 
 /** The config as a run's identity sees it: {@link NEUTRAL_LATER_KEYS} at their neutral values left out. */

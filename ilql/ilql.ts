@@ -41,6 +41,12 @@ export const ILQL_SPEC = {
   vWeight: num("Weight of the expectile V loss [v_loss_weight]", 1, { min: 0 }),
   awacWeight: num("Weight of the policy (BC/AWAC) loss; 0 = values only [awac_weight]", 1, { min: 0 }),
   awacBeta: num("Advantage weighting of the policy loss, exp(awacBeta·(Q̄−V)); 0 = plain BC [beta]", 0, { min: 0 }),
+  transitionWeight: num(
+    "Weight of the policy loss at the tokens the environment wrote (the model learns to predict its answers); " +
+      "0 = the agent's tokens only [transition_weight]",
+    0,
+    { min: 0 },
+  ),
   polyak: num("Polyak rate of the target networks after each optimizer step [alpha]", 0.005, { min: 0, max: 1 }),
   mcReturns: bool("V regresses on the discounted reward-to-go instead of Q̄ (MC-return values) [mc_returns]", false),
   backup: choice(
@@ -74,6 +80,7 @@ interface BatchTensors {
   nextTokens: tf.Tensor1D; // [B·T]
   positionSlot: tf.Tensor1D; // [B·T]
   actionPositions: tf.Tensor1D; // [B·T] 1 where a position chooses an action
+  transitionPositions: tf.Tensor1D | null; // [B·T] 1 where a position predicts a real environment token
   /** Seeds stacked in the batch (S equal blocks of rows) and the model; the terms are then `[S]`, one per seed. */
   seeds: number;
   count: Count; // real actions (per seed when stacked)
@@ -103,6 +110,16 @@ function perSeed(values: ArrayLike<number>, seeds: number, skipFirst: boolean, n
   const out = new Float32Array(seeds);
   for (let i = 0; i < values.length; i++) if (!skipFirst || i % n !== 0) out[Math.floor(i / n / rows)]! += values[i]!;
   return tf.tensor1d(out.map((c) => Math.max(c, 1)));
+}
+
+/** [B·T] 1 at each position whose next token is real and not an action token: the environment's text. */
+function transitionPositions(batch: Batch): Float32Array {
+  const { size: B, length: T } = batch;
+  const out = new Float32Array(B * T);
+  for (let i = 0; i < B * T; i++) {
+    if ((i + 1) % T !== 0 && batch.attention[i + 1] === 1 && batch.positionSlot[i] === 0) out[i] = 1;
+  }
+  return out;
 }
 
 function batchTensors(batch: Batch, config: IlqlConfig, seeds: number): BatchTensors {
@@ -135,6 +152,7 @@ function batchTensors(batch: Batch, config: IlqlConfig, seeds: number): BatchTen
     nextTokens: tf.tensor1d(nextTokens, "int32"),
     positionSlot: tf.tensor1d(batch.positionSlot, "int32"),
     actionPositions: tf.tensor1d(batch.positionSlot.map((s) => (s > 0 ? 1 : 0)), "float32"),
+    transitionPositions: config.transitionWeight === 0 ? null : tf.tensor1d(transitionPositions(batch), "float32"),
     seeds,
     count: seeds === 1 ? count : perSeed(batch.actionMask, seeds, false, K),
     policyDenominator: seeds === 1 ? policyDenominator : perSeed(batch.attention, seeds, true, T),
@@ -236,6 +254,9 @@ function lossTerms(
     if (config.awacBeta !== 0) {
       const slotWeights = tf.mul(tf.exp(tf.mul(advantage!, config.awacBeta)), bt.mask); // [B, K]
       weights = tf.gather(tf.concat([tf.zeros([1]), tf.reshape(slotWeights, [B * K])]), bt.positionSlot); // [B·T]
+    }
+    if (bt.transitionPositions !== null) {
+      weights = tf.add(weights, tf.mul(bt.transitionPositions, config.transitionWeight));
     }
     terms.policy = policyLoss(logits, bt.nextTokens, weights, bt.policyDenominator);
   }

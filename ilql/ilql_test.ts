@@ -106,22 +106,26 @@ function naiveLosses(model: IlqlModel, config: IlqlConfig) {
     for (let t = 0; t < T - 1; t++) {
       const p = b * T + t;
       den += batch.attention[p + 1]!;
-      const w = weight.get(p);
-      if (w !== undefined) lp += w * (lse(logits[p]!) - logits[p]![batch.tokens[p + 1]!]!);
+      // an action token's weight is its AWAC weight; a real token the environment wrote gets transitionWeight
+      const w = weight.get(p) ?? config.transitionWeight * batch.attention[p + 1]!;
+      lp += w * (lse(logits[p]!) - logits[p]![batch.tokens[p + 1]!]!);
     }
   }
   return { q: lq / n, v: lv / n, cql: lc / n, policy: lp / den };
 }
 
 const LOSS_CASES = [
-  ["separate", false, "value"],
-  ["shared", false, "value"],
-  ["separate", true, "value"],
-  ["separate", false, "max"],
-  ["shared", false, "max"],
+  ["separate", false, "value", 0],
+  ["shared", false, "value", 0],
+  ["separate", true, "value", 0],
+  ["separate", false, "max", 0],
+  ["shared", false, "max", 0],
+  ["shared", false, "value", 0.5],
 ] as const;
-for (const [layout, mcReturns, backup] of LOSS_CASES) {
-  const variant = `${layout}${mcReturns ? ", MC returns" : ""}${backup === "max" ? ", max backup" : ""}`;
+for (const [layout, mcReturns, backup, transitionWeight] of LOSS_CASES) {
+  const variant = `${layout}${mcReturns ? ", MC returns" : ""}${backup === "max" ? ", max backup" : ""}${
+    transitionWeight > 0 ? `, transition weight ${transitionWeight}` : ""
+  }`;
   Deno.test(
     `computeLossTerms() equals a per-token loop over the spec formulas (${variant})`,
     () => {
@@ -130,7 +134,7 @@ for (const [layout, mcReturns, backup] of LOSS_CASES) {
       for (const [target] of model.polyakPairs()) {
         target.assign(tf.add(target, tf.randomNormal(target.shape, 0, 0.05, "float32", 9)));
       }
-      const config = { ...defaultsOf(ILQL_SPEC), awacBeta: 0.7, cqlWeight: 0.3, mcReturns, backup };
+      const config = { ...defaultsOf(ILQL_SPEC), awacBeta: 0.7, cqlWeight: 0.3, mcReturns, backup, transitionWeight };
       const info = evaluateLosses(model, batch, config);
       const expected = naiveLosses(model, config);
       for (const key of ["q", "v", "cql", "policy"] as const) {
