@@ -71,6 +71,7 @@ Deno.test("defaultsOf() of the real ILQL and model specs matches their documente
     vWeight: 1,
     awacWeight: 1,
     awacBeta: 0,
+    transitionWeight: 0,
     polyak: 0.005,
     mcReturns: false,
     backup: "value",
