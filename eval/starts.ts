@@ -83,16 +83,16 @@ export function startId(run: RunSpec): string | null {
   const model = init === "" ? rest : { ...rest, init };
   const { schedule: _schedule, ...optim } = config.optim;
   const { evalEvery: _ppoEvalEvery, ...ppo } = config.ppo;
-  // the loss on the environment's tokens, added later, is part of a start's id only when it is on
-  // (the start's own `start` section is at its defaults: startConfig reads the run's)
-  const { transitionWeight: _weight, ...ilql } = config.ilql;
-  const { transitionWeight: _start, ...start } = config.start;
-  const later = run.config.start.transitionWeight === 0 ? { ilql, start } : { start };
+  // the loss on the environment's tokens, added later, is part of a start's id only when it is on; a start's own
+  // `start` section is at its defaults (startConfig has read the run's into ilql.transitionWeight)
+  const { transitionWeight, ...ilqlRest } = config.ilql;
+  const ilql = transitionWeight === 0 ? ilqlRest : config.ilql;
+  const { transitionWeight: _default, ...start } = config.start;
   return hashOf({
     task: startTask(run),
     datasetSize: run.datasetSize,
     ...dataIdentity(run.dataVersion),
-    config: { ...config, model, optim, ppo, ...later },
+    config: { ...config, model, optim, ppo, ilql, start },
   });
 }
 
