@@ -13,7 +13,7 @@ import { ALGORITHMS, DIALOGUE_GAMES, TASKS } from "../eval/registry.ts";
 import { bootstrapMean, intervalVerdict, meanSe, normalizedScore, type SeedSummary } from "../eval/stats.ts";
 import { readRecords, type RunRecord } from "../eval/store.ts";
 import { expandSuite, SUITES } from "../eval/suite.ts";
-import { defaultMix } from "../tasks/dialogue/data.ts";
+import { defaultMix, dialogueDataset, imitationBound } from "../tasks/dialogue/data.ts";
 import { type DialogueEvalResult, evaluateDialogue } from "../tasks/dialogue/eval.ts";
 import {
   GreedyQuestioner,
@@ -26,6 +26,9 @@ import type { DialogueReward } from "../tasks/dialogue/reward.ts";
 import { fixed as f, RESULTS_FLAGS, returnCells, suiteRuns, suiteSpeed } from "./results.ts";
 import { type SpeedRow, speedTable } from "../eval/speed.ts";
 import { existsSync } from "node:fs";
+import { loadCheckpoint } from "../ilql/checkpoint.ts";
+import { utteranceLogProbs } from "../ilql/values.ts";
+import { startId, startPath } from "../eval/starts.ts";
 
 const HELP = `deno task results:dialogue [--algos a,b] [--seeds 0,1,2] [--no-run] [--no-speed] [--backend …] [--blas …]
   [--threads N]
@@ -61,7 +64,9 @@ async function main() {
     await writeFileAtomic(speedFile, JSON.stringify(speed, null, 1) + "\n");
   } else if (existsSync(speedFile)) speed = JSON.parse(Deno.readTextFileSync(speedFile));
   const scripted = scriptedQuestioners();
-  await writeFileAtomic(`${OUT}.md`, summary(readRecords(OUT), scripted, speed));
+  if (values["no-run"]) await initBackend(backendOptions(values));
+  const cloning = await cloningGap();
+  await writeFileAtomic(`${OUT}.md`, summary(readRecords(OUT), scripted, cloning, speed));
   console.log(`wrote ${OUT}.md`);
 }
 
@@ -83,11 +88,49 @@ function scriptedQuestioners(): Array<{ name: string; results: Record<string, Di
   }));
 }
 
+/** Held-out games for the cloning gap: a seed the training data (seed 0) and the evaluation games do not use. */
+const HELD_OUT = { games: 300, seed: 1000 };
+
+/** Mean negative log-likelihood per question (nats): of every question, of guesses, of the other questions. */
+interface QuestionNll {
+  all: number;
+  guess: number;
+  other: number;
+}
+
+/**
+ * How much of its data each seed's committed start has learned: its likelihood of the questions of held-out games
+ * against the best a clone of the data can reach ({@link imitationBound}). Seeds whose start is missing are left out.
+ */
+async function cloningGap(): Promise<{ bound: QuestionNll; starts: Array<{ seed: number; nll: QuestionNll }> }> {
+  const questions = imitationBound(dialogueDataset(HELD_OUT.games, new Prng(HELD_OUT.seed), { reward: "standard" }));
+  const mean = (nll: readonly number[]): QuestionNll => {
+    const of = (keep: (q: (typeof questions)[number]) => boolean) => {
+      const xs = nll.filter((_, i) => keep(questions[i]!));
+      return xs.reduce((a, b) => a + b, 0) / xs.length;
+    };
+    return { all: of(() => true), guess: of((q) => q.guess), other: of((q) => !q.guess) };
+  };
+  const starts = [];
+  const suite = SUITES.dialogue!;
+  for (const seed of suite.seeds) {
+    const [run] = expandSuite(suite, { tasks: ["dialogue"], algorithms: ["bc"], seeds: [seed] });
+    const path = startPath(suite.starts!, startId(run!)!);
+    if (!existsSync(path)) continue;
+    const { model, tokenizerInstance } = await loadCheckpoint(path);
+    const logProbs = utteranceLogProbs(model, tokenizerInstance, questions);
+    model.dispose();
+    starts.push({ seed, nll: mean(logProbs.map((l) => -l.logProb)) });
+  }
+  return { bound: mean(questions.map((q) => q.nll)), starts };
+}
+
 const pct = (x: number | undefined) => `${f(x === undefined ? undefined : 100 * x, 1)} %`;
 
 function summary(
   records: RunRecord[],
   scripted: ReadonlyArray<{ name: string; results: Record<string, DialogueEvalResult> }>,
+  cloning: Awaited<ReturnType<typeof cloningGap>>,
   standalone: readonly SpeedRow[],
 ): string {
   const tasks = Object.keys(SUITES.dialogue!.tasks);
@@ -178,6 +221,33 @@ function summary(
       }).join(" | ")
     } |`,
   );
+  const nll = (x: QuestionNll) => `${f(x.all)} | ${f(x.guess)} | ${f(x.other)}`;
+  const gaps = cloning.starts.map((s) => s.nll.all - cloning.bound.all);
+  lines.push(
+    "",
+    "## How much of its data the cloned questioner has learned",
+    "",
+    `Negative log-likelihood (nats per question: its tokens and its end) of the questions of ${HELD_OUT.games} held-out`,
+    `games of the same mix (seed ${HELD_OUT.seed}), under each seed's shared start (the BC start every run fine-tunes)`,
+    "and under the best possible clone of the data: the scripted questioners' exact probabilities, weighted by their",
+    "posterior given the game so far (`imitationBound` in `tasks/dialogue/data.ts`). Guesses name a country; the",
+    "others are every other question.",
+    "",
+    "| policy | all questions | guesses | other questions |",
+    "|---|---:|---:|---:|",
+    `| best possible clone | ${nll(cloning.bound)} |`,
+    ...cloning.starts.map((s) => `| start, seed ${s.seed} | ${nll(s.nll)} |`),
+  );
+  if (gaps.length > 0) {
+    const gap = gaps.reduce((a, b) => a + b, 0) / gaps.length;
+    lines.push(
+      "",
+      `The starts give the data's questions ${f(gap)} nats less than the best clone does, on average: each question`,
+      `${f(Math.exp(gap), 1)} times less likely. The gap is in both kinds of question, and both depend on which`,
+      "countries are still consistent with the hint and the answers, a set the scripted players track exactly: a",
+      "clone that has not learned it guesses countries the answers rule out and asks less informative questions.",
+    );
+  }
   lines.push(...speed(records));
   if (standalone.length > 0) {
     lines.push(

@@ -5,12 +5,12 @@
  */
 import { parseFlags, UsageError } from "../../ilql/cli.ts";
 import { datasetReturn } from "../../ilql/data.ts";
-import type { Episode } from "../../ilql/episode.ts";
+import type { Episode, Segment } from "../../ilql/episode.ts";
 import { Prng } from "../../ilql/prng.ts";
 import { writeFileAtomic } from "../../ilql/safetensors.ts";
 import { rollout } from "../task.ts";
 import { RemappedBpeTokenizer } from "../toxicity/tokenizer.ts";
-import { CORRECT_ANSWER, REFUSAL, UNKNOWN_ANSWER } from "./answerer.ts";
+import { CORRECT_ANSWER, parseQuestion, REFUSAL, UNKNOWN_ANSWER } from "./answerer.ts";
 import { countries } from "./countries.ts";
 import { DialogueEnv, hintsOf, MAX_QUESTIONS } from "./game.ts";
 import {
@@ -70,6 +70,40 @@ export function dialogueDataset(size: number, prng: Prng, options: DialogueDatas
       terminal: game!.done,
       meta: { country: env.country.name, questioner: questioner.name },
     };
+  });
+}
+
+/** One question of a game: what was said before it, and the question. */
+export interface AskedQuestion {
+  history: Segment[];
+  utterance: string;
+  /** Whether it names a country (a guess). */
+  guess: boolean;
+}
+
+/**
+ * The questions of `episodes`, each with the best negative log-likelihood (nats) a policy cloned from games of
+ * `mix` can give it: the probability of the question under the mix's predictive policy, its questioners weighted by
+ * their posterior given the game so far (a perfect clone does not see who plays, only what has been asked). A
+ * cloned policy's likelihood of the same questions, against this, says how much of the data it has learned.
+ */
+export function imitationBound(
+  episodes: readonly Episode[],
+  mix: ReadonlyArray<readonly [Questioner, number]> = defaultMix(),
+): Array<AskedQuestion & { nll: number }> {
+  return episodes.flatMap((episode) => {
+    let weights = mix.map(([, w]) => w);
+    return episode.segments.flatMap((segment, i) => {
+      if (segment.kind !== "action") return [];
+      const history = episode.segments.slice(0, i);
+      const p = mix.map(([q]) => q.distribution(history).get(segment.text) ?? 0);
+      const total = weights.reduce((a, b) => a + b, 0);
+      const predictive = weights.reduce((sum, w, k) => sum + (w / total) * p[k]!, 0);
+      if (!(predictive > 0)) throw new Error(`question ${i} ('${segment.text}') cannot come from the mix`);
+      weights = weights.map((w, k) => (w / total) * p[k]!);
+      const guess = parseQuestion(segment.text)?.kind === "guess";
+      return [{ history, utterance: segment.text, guess, nll: -Math.log(predictive) }];
+    });
   });
 }
 

@@ -1,10 +1,20 @@
 import assert from "node:assert/strict";
 import { Prng } from "../../ilql/prng.ts";
 import { countries } from "./countries.ts";
-import { dialogueData, dialogueDataset, dialogueTokenizer } from "./data.ts";
+import { defaultMix, dialogueData, dialogueDataset, dialogueTokenizer, imitationBound } from "./data.ts";
 import { evaluateDialogue } from "./eval.ts";
 import { DialogueEnv, drawHint, hintFact, hintsOf, MAX_QUESTIONS } from "./game.ts";
-import { candidatesOf, GreedyQuestioner, HumanQuestioner, questionerPolicy, RandomQuestioner } from "./questioners.ts";
+import {
+  candidatesOf,
+  GreedyQuestioner,
+  HumanQuestioner,
+  MixtureQuestioner,
+  questionBank,
+  type Questioner,
+  questionerPolicy,
+  RandomQuestioner,
+  spoken,
+} from "./questioners.ts";
 import { hasHedge, isBareYesNo, questionReward } from "./reward.ts";
 import { respond } from "./answerer.ts";
 
@@ -79,6 +89,90 @@ Deno.test("candidates shrink with the answers and always keep the hidden country
   const after = candidatesOf(history);
   assert.ok(after.length < before, `${after.length} < ${before}`);
   assert.ok(after.includes(countries().findIndex((c) => c.name === "Japan")));
+});
+
+Deno.test("each questioner's distribution() is what its ask() samples, summing to 1 over bank questions", () => {
+  const greedy = new GreedyQuestioner();
+  const questioners: Questioner[] = [
+    greedy,
+    new HumanQuestioner(),
+    new RandomQuestioner(),
+    new MixtureQuestioner([[greedy, 0.5], [new RandomQuestioner(), 0.5]]),
+  ];
+  const bankTexts = new Set(questionBank().items.flatMap((item) => item.phrasings));
+  // histories from the start of a game to late in one (few candidates left: the human-like player guesses more)
+  const histories = dialogueDataset(6, new Prng(3), { reward: "standard" }).flatMap((e) =>
+    e.segments.flatMap((s, i) => (s.kind === "state" && i + 1 < e.segments.length ? [e.segments.slice(0, i + 1)] : []))
+  ).filter((_, i) => i % 2 === 0).slice(0, 5);
+  assert.ok(histories.some((h) => candidatesOf(h).length <= 5) && histories.some((h) => candidatesOf(h).length > 5));
+  const prng = new Prng(11);
+  const draws = 2000;
+  for (const q of questioners) {
+    for (const history of histories) {
+      const where = `${q.name} after ${JSON.stringify(history.map((s) => s.text))}`;
+      const dist = q.distribution(history);
+      const total = [...dist.values()].reduce((a, b) => a + b, 0);
+      assert.ok(Math.abs(total - 1) < 1e-9, `${where}: probabilities sum to ${total}`);
+      for (const text of dist.keys()) assert.ok(bankTexts.has(text), `${where}: '${text}' is not a bank question`);
+      const counts = new Map<string, number>();
+      for (let i = 0; i < draws; i++) {
+        const text = q.ask(history, prng);
+        counts.set(text, (counts.get(text) ?? 0) + 1);
+      }
+      for (const text of counts.keys()) assert.ok(dist.get(text)! > 0, `${where}: '${text}' said, probability 0`);
+      // the likeliest texts: sampled frequency within 4.5 standard errors of the stated probability
+      for (const [text, p] of dist) {
+        if (p < 0.02) continue;
+        const freq = (counts.get(text) ?? 0) / draws;
+        assert.ok(Math.abs(freq - p) < 4.5 * Math.sqrt((p * (1 - p)) / draws), `${where}: '${text}' ${freq} vs ${p}`);
+      }
+    }
+  }
+  // one country left: the greedy player names it
+  const nauru = [{ kind: "state" as const, text: "Its name starts with N." }, {
+    kind: "action" as const,
+    text: "What languages are spoken there?",
+    reward: -1,
+  }, { kind: "state" as const, text: "English and Nauru." }];
+  assert.deepEqual([...greedy.distribution(nauru)], [["Is it Nauru?", 1]]);
+});
+
+Deno.test("imitationBound: a game's total is minus the log of its likelihood under the mix (chain rule of the posterior)", () => {
+  const mix = defaultMix();
+  const games = dialogueDataset(12, new Prng(5), { reward: "standard" });
+  const bound = imitationBound(games, mix);
+  let k = 0;
+  for (const game of games) {
+    let likelihood = mix.map(([, w]) => w); // prior weight × Π p(question) per questioner
+    let total = 0;
+    game.segments.forEach((s, i) => {
+      if (s.kind !== "action") return;
+      const q = bound[k++]!;
+      assert.equal(q.utterance, s.text);
+      assert.deepEqual(q.history, game.segments.slice(0, i));
+      assert.equal(q.guess, countries().some((c) => s.text === `Is it ${spoken(c.name)}?`), s.text);
+      total += q.nll;
+      likelihood = likelihood.map((l, t) => l * (mix[t]![0].distribution(game.segments.slice(0, i)).get(s.text) ?? 0));
+    });
+    assert.ok(Math.abs(total + Math.log(likelihood.reduce((a, b) => a + b, 0))) < 1e-9, `${total}`);
+  }
+  assert.equal(k, bound.length);
+  // one player: a greedy game's closing guess, with one country left, costs nothing
+  const greedyGames = dialogueDataset(4, new Prng(6), { reward: "standard", mix: [[new GreedyQuestioner(), 1]] });
+  const greedyBound = imitationBound(greedyGames, [[new GreedyQuestioner(), 1]]);
+  assert.ok(greedyBound.filter((q) => q.guess).every((q) => q.nll === 0));
+  assert.throws(
+    () =>
+      imitationBound([{
+        segments: [{ kind: "state", text: "It is landlocked." }, {
+          kind: "action",
+          text: "Is it hot there?",
+          reward: -1,
+        }],
+        terminal: false,
+      }], [[new GreedyQuestioner(), 1]]),
+    /question 1 \('Is it hot there\?'\) cannot come from the mix/,
+  );
 });
 
 Deno.test("greedy information gain beats human-like, which beats random (512 games, every variant)", () => {

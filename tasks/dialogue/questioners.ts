@@ -139,15 +139,39 @@ export function answerEntropy(item: number, candidates: readonly number[]): numb
 export interface Questioner {
   readonly name: string;
   ask(history: readonly Segment[], prng: Prng): string;
+  /**
+   * Every text `ask(history, ·)` can return, with its probability: the exact policy the datasets are drawn from,
+   * against which a cloned policy's likelihood can be measured.
+   */
+  distribution(history: readonly Segment[]): Map<string, number>;
 }
 
+const guessText = (country: number) => `Is it ${spoken(countries()[country]!.name)}?`;
+/** The countries a guess picks among: the candidates, or any country once none is consistent. */
+const guessPool = (candidates: readonly number[]) => candidates.length > 0 ? candidates : countries().map((_, i) => i);
+
 function guessAmong(candidates: readonly number[], prng: Prng): string {
-  const all = countries();
-  const pool = candidates.length > 0 ? candidates : all.map((_, i) => i);
-  return `Is it ${spoken(all[prng.pick(pool)]!.name)}?`;
+  return guessText(prng.pick(guessPool(candidates)));
+}
+
+/** Adds `weight` times the distribution of {@link guessAmong} to `into`. */
+function addGuesses(into: Map<string, number>, candidates: readonly number[], weight: number): void {
+  const pool = guessPool(candidates);
+  for (const c of pool) add(into, guessText(c), weight / pool.length);
 }
 
 const phrase = (item: number, prng: Prng) => prng.pick(questionBank().items[item]!.phrasings);
+
+/** Adds `weight` times the distribution of `phrase(prng.pick(items))` to `into`. */
+function addPhrasings(into: Map<string, number>, items: readonly number[], weight: number): void {
+  const bankItems = questionBank().items;
+  for (const i of items) {
+    const phrasings = bankItems[i]!.phrasings;
+    for (const p of phrasings) add(into, p, weight / items.length / phrasings.length);
+  }
+}
+
+const add = (into: Map<string, number>, text: string, p: number) => into.set(text, (into.get(text) ?? 0) + p);
 const isGuess = (item: BankQuestion) => item.question?.kind === "guess";
 const isOpen = (item: BankQuestion) => item.question !== null && OPEN_KINDS.has(item.question.kind);
 
@@ -161,6 +185,12 @@ export class RandomQuestioner implements Questioner {
     if (prng.next() < this.guessRate) return guessAmong(candidatesOf(history), prng);
     return phrase(prng.pick(this.#asks), prng);
   }
+  distribution(history: readonly Segment[]): Map<string, number> {
+    const out = new Map<string, number>();
+    addGuesses(out, candidatesOf(history), this.guessRate);
+    addPhrasings(out, this.#asks, 1 - this.guessRate);
+    return out;
+  }
 }
 
 /** Greedy information gain over the remaining countries (ties broken at random). */
@@ -168,18 +198,32 @@ export class GreedyQuestioner implements Questioner {
   readonly name = "greedy";
   ask(history: readonly Segment[], prng: Prng): string {
     const candidates = candidatesOf(history);
-    if (candidates.length <= 1) return guessAmong(candidates, prng);
-    const { items } = questionBank();
+    const best = GreedyQuestioner.#best(candidates);
+    return best.length === 0 ? guessAmong(candidates, prng) : phrase(prng.pick(best), prng);
+  }
+  distribution(history: readonly Segment[]): Map<string, number> {
+    const candidates = candidatesOf(history);
+    const best = GreedyQuestioner.#best(candidates);
+    const out = new Map<string, number>();
+    if (best.length === 0) addGuesses(out, candidates, 1);
+    else addPhrasings(out, best, 1);
+    return out;
+  }
+  /** The most informative bank questions; none (a guess) once one country is left or the rest are indistinguishable. */
+  static #best(candidates: readonly number[]): number[] {
+    if (candidates.length <= 1) return [];
     let best: number[] = [], bestH = 1e-9;
-    items.forEach((_, i) => {
+    questionBank().items.forEach((_, i) => {
       const h = answerEntropy(i, candidates);
       if (h > bestH + 1e-9) [best, bestH] = [[i], h];
       else if (h > bestH - 1e-9) best.push(i);
     });
-    // indistinguishable candidates: nothing left to ask
-    return best.length === 0 ? guessAmong(candidates, prng) : phrase(prng.pick(best), prng);
+    return best;
   }
 }
+
+/** Shares of the human-like questioner's questions: yes/no (of those it answers), unanswerable. */
+const YES_NO_RATE = 0.85, UNANSWERABLE_RATE = 0.1;
 
 /**
  * A human-like questioner: yes/no questions 85 % of the time, chosen among the ten most informative; 10 % of its
@@ -190,17 +234,33 @@ export class HumanQuestioner implements Questioner {
   readonly name = "human";
   ask(history: readonly Segment[], prng: Prng): string {
     const candidates = candidatesOf(history);
-    if (candidates.length <= 1 || prng.next() < (candidates.length <= 5 ? 0.6 : 0.2)) {
+    if (candidates.length <= 1 || prng.next() < HumanQuestioner.#guessRate(candidates)) {
       return guessAmong(candidates, prng);
     }
-    if (prng.next() < 0.1) return prng.pick(UNANSWERABLE);
-    const { items } = questionBank();
-    const open = prng.next() >= 0.85;
-    const scored = items.flatMap((item, i) =>
+    if (prng.next() < UNANSWERABLE_RATE) return prng.pick(UNANSWERABLE);
+    const top = HumanQuestioner.#top(candidates, prng.next() >= YES_NO_RATE);
+    return top.length === 0 ? guessAmong(candidates, prng) : phrase(prng.pick(top), prng);
+  }
+  distribution(history: readonly Segment[]): Map<string, number> {
+    const candidates = candidatesOf(history);
+    const out = new Map<string, number>();
+    const rate = candidates.length <= 1 ? 1 : HumanQuestioner.#guessRate(candidates);
+    addGuesses(out, candidates, rate);
+    for (const u of UNANSWERABLE) add(out, u, ((1 - rate) * UNANSWERABLE_RATE) / UNANSWERABLE.length);
+    for (const [open, share] of [[true, 1 - YES_NO_RATE], [false, YES_NO_RATE]] as const) {
+      const weight = (1 - rate) * (1 - UNANSWERABLE_RATE) * share;
+      const top = HumanQuestioner.#top(candidates, open);
+      if (top.length === 0) addGuesses(out, candidates, weight);
+      else addPhrasings(out, top, weight);
+    }
+    return out;
+  }
+  static #guessRate = (candidates: readonly number[]) => candidates.length <= 5 ? 0.6 : 0.2;
+  /** The ten most informative open (or yes/no) bank questions that still tell candidates apart. */
+  static #top(candidates: readonly number[], open: boolean): number[] {
+    return questionBank().items.flatMap((item, i) =>
       isGuess(item) || item.question === null || isOpen(item) !== open ? [] : [{ i, h: answerEntropy(i, candidates) }]
-    ).filter((s) => s.h > 1e-9).sort((a, b) => b.h - a.h || a.i - b.i);
-    if (scored.length === 0) return guessAmong(candidates, prng);
-    return phrase(prng.pick(scored.slice(0, 10)).i, prng);
+    ).filter((s) => s.h > 1e-9).sort((a, b) => b.h - a.h || a.i - b.i).slice(0, 10).map((s) => s.i);
   }
 }
 
@@ -216,6 +276,14 @@ export class MixtureQuestioner implements Questioner {
   }
   ask(history: readonly Segment[], prng: Prng): string {
     return prng.weighted(this.parts).ask(history, prng);
+  }
+  distribution(history: readonly Segment[]): Map<string, number> {
+    const total = this.parts.reduce((s, [, w]) => s + w, 0);
+    const out = new Map<string, number>();
+    for (const [part, w] of this.parts) {
+      for (const [text, p] of part.distribution(history)) add(out, text, (w / total) * p);
+    }
+    return out;
   }
 }
 
