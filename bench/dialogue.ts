@@ -9,11 +9,11 @@ import { BACKEND_HELP, backendOptions, parseCommandLine, runMain } from "../ilql
 import { Prng } from "../ilql/prng.ts";
 import { writeFileAtomic } from "../ilql/safetensors.ts";
 import { runSuite } from "../eval/harness.ts";
-import { ALGORITHMS, DIALOGUE_GAMES, TASKS } from "../eval/registry.ts";
+import { ALGORITHMS, DIALOGUE_GAMES, DIALOGUE_HELD_OUT, TASKS } from "../eval/registry.ts";
 import { bootstrapMean, intervalVerdict, meanSe, normalizedScore, type SeedSummary } from "../eval/stats.ts";
 import { readRecords, type RunRecord } from "../eval/store.ts";
 import { expandSuite, SUITES } from "../eval/suite.ts";
-import { defaultMix, dialogueDataset, imitationBound } from "../tasks/dialogue/data.ts";
+import { defaultMix, imitationBound } from "../tasks/dialogue/data.ts";
 import { type DialogueEvalResult, evaluateDialogue } from "../tasks/dialogue/eval.ts";
 import {
   GreedyQuestioner,
@@ -88,9 +88,6 @@ function scriptedQuestioners(): Array<{ name: string; results: Record<string, Di
   }));
 }
 
-/** Held-out games for the cloning gap: a seed the training data (seed 0) and the evaluation games do not use. */
-const HELD_OUT = { games: 300, seed: 1000 };
-
 /** Mean negative log-likelihood per question (nats): of every question, of guesses, of the other questions. */
 interface QuestionNll {
   all: number;
@@ -103,7 +100,8 @@ interface QuestionNll {
  * against the best a clone of the data can reach ({@link imitationBound}). Seeds whose start is missing are left out.
  */
 async function cloningGap(): Promise<{ bound: QuestionNll; starts: Array<{ seed: number; nll: QuestionNll }> }> {
-  const questions = imitationBound(dialogueDataset(HELD_OUT.games, new Prng(HELD_OUT.seed), { reward: "standard" }));
+  // the games the learning curves' held-out likelihood reads
+  const questions = imitationBound(TASKS.dialogue!.heldOut!());
   const mean = (nll: readonly number[]): QuestionNll => {
     const of = (keep: (q: (typeof questions)[number]) => boolean) => {
       const xs = nll.filter((_, i) => keep(questions[i]!));
@@ -227,8 +225,8 @@ function summary(
     "",
     "## How much of its data the cloned questioner has learned",
     "",
-    `Negative log-likelihood (nats per question: its tokens and its end) of the questions of ${HELD_OUT.games} held-out`,
-    `games of the same mix (seed ${HELD_OUT.seed}), under each seed's shared start (the BC start every run fine-tunes)`,
+    `Negative log-likelihood (nats per question: its tokens and its end) of the questions of ${DIALOGUE_HELD_OUT.games} held-out`,
+    `games of the same mix (seed ${DIALOGUE_HELD_OUT.seed}), under each seed's shared start (the BC start every run fine-tunes)`,
     "and under the best possible clone of the data: the scripted questioners' exact probabilities, weighted by their",
     "posterior given the game so far (`imitationBound` in `tasks/dialogue/data.ts`). Guesses name a country; the",
     "others are every other question.",

@@ -202,7 +202,9 @@ export async function runSuite(runs: readonly RunSpec[], out: string, options: S
       onEval: (p, of) =>
         progress.note(
           `${name}${of === "start" ? " shared start" : ""}: validation return ${p.mean.toFixed(3)} ± ` +
-            `${p.se.toFixed(3)} at step ${p.step}`,
+            `${p.se.toFixed(3)}${
+              p.heldOut ? `, held-out NLL ${p.heldOut.utterance.toFixed(3)} nats per utterance` : ""
+            } at step ${p.step}`,
         ),
     };
     if (group !== undefined && group.length > 1) {

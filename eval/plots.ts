@@ -195,6 +195,33 @@ export function chartSpecs(groups: readonly ResultGroup[], records: readonly Run
         [{ label: "BC start", points: startCurve }],
       ));
     }
+    // what the policies have learned of their data, where the curves recorded it: held-out likelihood per utterance
+    const nll = (p: CurvePoint) => p.heldOut?.utterance;
+    const heldOut = [
+      {
+        name: `heldout_${task}`,
+        of: "during training",
+        x: "training step",
+        lines: gs.map((g) => ({ label: groupLabel(g), points: learningCurve(runsOf(g), nll) })),
+      },
+      {
+        name: `heldout_start_${task}`,
+        of: "of the shared BC starts",
+        x: "start step",
+        lines: [{ label: "BC start", points: learningCurve(starts, nll) }],
+      },
+    ];
+    for (const { name, of, x, lines } of heldOut) {
+      const drawn = lines.filter((l) => l.points.length > 0);
+      if (drawn.length === 0) continue;
+      specs.push(curveChart(
+        name,
+        `${task}: held-out negative log-likelihood per utterance ${of} (nats, mean over seeds, 95 % interval)`,
+        x,
+        drawn,
+        "nats per utterance",
+      ));
+    }
     // return against β for each algorithm whose runs sweep decode.beta (and nothing else)
     const swept = gs.filter((g) => /^decode\.beta=\S+$/.test(g.setting));
     if (swept.length > 1) {

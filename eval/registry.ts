@@ -62,6 +62,11 @@ export interface TaskDefinition {
   tokenizer: Tokenizer;
   /** Training episodes: `size` of them (the task's default when undefined), drawn with `seed`. */
   dataset(size: number | undefined, seed: number): Episode[];
+  /**
+   * Episodes of the training data's distribution that the training data does not hold (another seed of its
+   * generator, or a file's held-out share): learning curves report the policy's likelihood of them.
+   */
+  heldOut?: () => Episode[];
   /** `count` fresh environments for online training (PPO), seeded; absent when the task cannot be played. */
   environments?: (count: number, seed: number) => LanguageEnv[];
   /**
@@ -391,6 +396,8 @@ TASKS["toxicity-upvotes"] = toxicityTask(
 
 /** Games in a dialogue task's offline dataset. */
 export const DIALOGUE_GAMES = 4000;
+/** A dialogue task's held-out games: a seed the training data (seed 0) does not use. */
+export const DIALOGUE_HELD_OUT = { games: 300, seed: 1000 };
 const DIALOGUE_DEFAULTS: Overrides = {
   model: { layout: "shared", width: 64, layers: 2, heads: 2, context: 240, dropout: 0 },
   optim: { lr: 2e-3 },
@@ -411,6 +418,7 @@ function dialogueTask(reward: DialogueReward, description: string): TaskDefiniti
       return dialogueTokenizer();
     },
     dataset: (size, seed) => dialogueDataset(size ?? DIALOGUE_GAMES, new Prng(seed), { reward }),
+    heldOut: () => dialogueDataset(DIALOGUE_HELD_OUT.games, new Prng(DIALOGUE_HELD_OUT.seed), { reward }),
     environments: (count, seed) => {
       const prng = new Prng(seed);
       return Array.from({ length: count }, () => new DialogueEnv({ reward, prng: prng.fork() }));

@@ -121,9 +121,31 @@ async function validationPoint(
     modelScorer(spec, model, task.tokenizer),
   );
   const point: CurvePoint = { step, ...meanSe(result.returns), metrics: result.metrics };
+  const heldOut = heldOutLikelihood(spec.task, model);
+  if (heldOut !== undefined) point.heldOut = heldOut;
   // the paper draws its Q-ranking against training steps: a subsample at each point, all pairs at the end
   if (diagnose) point.diagnostics = diagnose(model, CURVE_PAIRS);
   return point;
+}
+
+/** The agent utterances of each task's held-out episodes, each after its history; made once per task. */
+const heldOutUtterances = new Map<string, ScoredItems>();
+
+/** A model's likelihood of its task's held-out utterances (`CurvePoint.heldOut`). */
+function heldOutLikelihood(taskName: string, model: IlqlModel): CurvePoint["heldOut"] {
+  const task = TASKS[taskName]!;
+  // a return-conditioned policy needs the return it is asked for in front of every sequence
+  if (task.heldOut === undefined || model.config.returnConditioned) return undefined;
+  let items = heldOutUtterances.get(taskName);
+  if (items === undefined) {
+    items = task.heldOut().flatMap((e) =>
+      e.segments.flatMap((s, i) => s.kind === "action" ? [{ history: e.segments.slice(0, i), utterance: s.text }] : [])
+    );
+    heldOutUtterances.set(taskName, items);
+  }
+  const logProbs = utteranceLogProbs(model, task.tokenizer, items);
+  const nll = -logProbs.reduce((sum, l) => sum + l.logProb, 0);
+  return { utterance: nll / logProbs.length, token: nll / logProbs.reduce((sum, l) => sum + l.tokens, 0) };
 }
 
 /** A task's value diagnostics of a model on its training data, on `pairs` of each diagnostic's cases (all without). */

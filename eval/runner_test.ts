@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import type { Trained } from "../baselines/algorithm.ts";
 import { testBackend } from "../ilql/_test_util.ts";
+import { loadCheckpoint } from "../ilql/checkpoint.ts";
+import { utteranceLogProbs } from "../ilql/values.ts";
 import { chartSpecs } from "./plots.ts";
+import { TASKS } from "./registry.ts";
+import { runDir } from "./store.ts";
 import { executeRun, TrainedModels } from "./runner.ts";
 import { groupResults } from "./table.ts";
 import { expandSuite, parseSweep, type Suite } from "./suite.ts";
@@ -81,6 +85,57 @@ Deno.test("the dialogue tasks run through the harness (BC and online PPO, tiny b
       }
       for (const r of record.eval.returns) assert.ok(r <= 0 && r >= -60, String(r));
     }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("learning curves carry the held-out likelihood: ln V per token untrained, the final model's own at the end; none for DT", async () => {
+  await testBackend(1);
+  const suite: Suite = {
+    description: "test",
+    tasks: {
+      dialogue: {
+        datasetSize: 40,
+        evalEpisodes: 2,
+        config: { train: { steps: 2, batchSize: 4, evalEvery: 2, validationEpisodes: 2 } },
+      },
+    },
+    algorithms: ["bc", "dt"],
+    seeds: [0],
+  };
+  const dir = await Deno.makeTempDir();
+  const records = [];
+  try {
+    for (const spec of expandSuite(suite)) {
+      const record = await executeRun(spec, dir, { keepCheckpoint: true });
+      records.push(record);
+      assert.deepEqual(record.curve!.map((p) => p.step), [0, 2]);
+      if (spec.algorithm === "dt") {
+        assert.ok(record.curve!.every((p) => p.heldOut === undefined), "a return-conditioned policy is not scored");
+        continue;
+      }
+      const [first, last] = record.curve!;
+      const task = TASKS.dialogue!;
+      // small initial weights: every token about equally likely
+      assert.ok(Math.abs(first!.heldOut!.token - Math.log(task.tokenizer.vocabSize)) < 0.05, JSON.stringify(first));
+      const { model } = await loadCheckpoint(`${runDir(dir, spec.id)}/checkpoint.safetensors`);
+      const items = task.heldOut!().flatMap((e) =>
+        e.segments.flatMap((s, i) =>
+          s.kind === "action" ? [{ history: e.segments.slice(0, i), utterance: s.text }] : []
+        )
+      );
+      const logProbs = utteranceLogProbs(model, task.tokenizer, items);
+      model.dispose();
+      const nll = -logProbs.reduce((sum, l) => sum + l.logProb, 0);
+      assert.ok(Math.abs(last!.heldOut!.utterance - nll / items.length) < 1e-4, JSON.stringify(last));
+      assert.ok(last!.heldOut!.utterance > last!.heldOut!.token);
+    }
+    // the figure draws the runs that recorded it (BC's), no start figure without starts
+    const heldOutCharts = chartSpecs(groupResults(records), records).filter((c) => c.name.startsWith("heldout_"));
+    assert.deepEqual(heldOutCharts.map((c) => c.name), ["heldout_dialogue"]);
+    const labels = heldOutCharts[0]!.config.data.datasets.map((d) => String(d.label));
+    assert.deepEqual(labels.filter((l) => l !== ""), ["bc"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -68,6 +68,12 @@ export interface CurvePoint {
   metrics: Record<string, number>;
   /** The task's value diagnostics at this step (e.g. Wordle's Q-ranking), on a subsample of its pairs. */
   diagnostics?: Record<string, number>;
+  /**
+   * Negative log-likelihood (nats) of the task's held-out episodes' agent utterances under the policy head, per
+   * utterance (its tokens and its end) and per token: what the policy has learned of its data, less noisy than the
+   * validation return. Absent for tasks without held-out episodes and return-conditioned models.
+   */
+  heldOut?: { utterance: number; token: number };
 }
 
 /** The CPUs records trained on, with their counts ("AMD EPYC, 2 cores: 3 runs; not recorded: 45 runs"). */
