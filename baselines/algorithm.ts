@@ -8,6 +8,7 @@
 import { int, num, resolveSections, type SectionsOf } from "../ilql/config.ts";
 import { episodeReturn, filterEpisodes } from "../ilql/data.ts";
 import type { DecodeConfig } from "../ilql/decode.ts";
+import type { Checkpoint } from "../ilql/checkpoint.ts";
 import type { Episode } from "../ilql/episode.ts";
 import { type IlqlModel, tokenContextOf, weightCounts } from "../ilql/model.ts";
 import { backendInfo } from "../ilql/backend.ts";
@@ -69,6 +70,11 @@ export interface TrainRequest {
   environments?: (count: number, seed: number) => LanguageEnv[];
   /** Where the final checkpoint goes. */
   checkpointPath?: string;
+  /** Offline training: checkpoint every n steps (`TrainIlqlOptions.checkpointEvery`), with this metadata. */
+  checkpointEvery?: number;
+  checkpointExtra?: () => Record<string, unknown>;
+  /** Offline training: go on from a checkpoint this same training wrote (`TrainIlqlOptions.resume`). */
+  resume?: Checkpoint;
   /** A trained model to start from (the shared start): its policy trunk and LM head, with fresh value heads. */
   init?: IlqlModel;
   onLog?: (record: LogRecord) => void;
@@ -186,6 +192,9 @@ export const trainOffline: Trainer = async (request) => {
     ...(request.source !== undefined ? { source: request.source } : {}),
     ...(request.evaluate !== undefined ? { evaluate: request.evaluate } : {}),
     ...(request.init !== undefined ? { init: request.init } : {}),
+    ...(request.checkpointEvery !== undefined ? { checkpointEvery: request.checkpointEvery } : {}),
+    ...(request.checkpointExtra !== undefined ? { checkpointExtra: request.checkpointExtra } : {}),
+    ...(request.resume !== undefined ? { resume: request.resume } : {}),
   });
   return {
     model: state.model,

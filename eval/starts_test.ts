@@ -10,6 +10,7 @@ import { existsSync } from "node:fs";
 import { weightsDigest } from "../ilql/checkpoint.ts";
 import { digestPath, obtainStart, STALE_LOCK_MS, startId } from "./starts.ts";
 import { expandSuite, parseSettings, type Suite, SUITES } from "./suite.ts";
+import type { CurvePoint } from "./store.ts";
 
 await testBackend(1);
 
@@ -153,6 +154,52 @@ Deno.test("a deleted start retrains to its recorded digest; a changed one is ref
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a start stopped midway goes on from its last resumable checkpoint to the uninterrupted start's weights and curve", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // dropout on: the resumed training must continue the dropout stream too
+    const set = parseSettings(["start.steps=6", "model.dropout=0.1"]);
+    const [run, other] = expandSuite(SUITE, { algorithms: ["bc"], seeds: [0, 1], set });
+    const data = (await import("./runner.ts")).datasetOf(run!);
+    const points = (of: { curve: CurvePoint[] }) => of.curve.map((p) => [p.step, p.mean]);
+    const whole = await obtainStart(run!, data, { dir: `${dir}/whole`, fresh: true, evaluate: curvePoint });
+    whole.model.dispose();
+    // killed at its step-4 evaluation, after the checkpoint of step 2
+    const stopped = obtainStart(run!, data, {
+      dir,
+      fresh: true,
+      resumeEvery: 2,
+      evaluate: async (model, step, curve) => {
+        if (step === 4) throw new Error("killed");
+        await curvePoint(model, step, curve);
+      },
+    });
+    await assert.rejects(stopped, /killed/);
+    const partial = `${dir}/${whole.id}.partial.safetensors`;
+    assert.ok(existsSync(partial) && !existsSync(`${dir}/${whole.id}.safetensors`));
+    // a resumable checkpoint under another start's name is refused
+    Deno.copyFileSync(partial, `${dir}/${startId(other!)}.partial.safetensors`);
+    await assert.rejects(
+      obtainStart(other!, data, { dir, fresh: true }),
+      new RegExp(`a resumable checkpoint of start ${whole.id}, not ${startId(other!)}`),
+    );
+    const resumed = await obtainStart(run!, data, { dir, fresh: true, resumeEvery: 2, evaluate: curvePoint });
+    resumed.model.dispose();
+    assert.equal(resumed.digest, whole.digest, "the uninterrupted start's weights");
+    assert.deepEqual(points(resumed), points(whole));
+    assert.deepEqual(points(resumed).map(([step]) => step), [0, 4, 6]);
+    assert.ok(!existsSync(partial), "the resumable checkpoint goes once the start is made");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** A stand-in learning-curve point: the sum of the policy's LM head, which any change of weights moves. */
+async function curvePoint(model: IlqlModel, step: number, curve: CurvePoint[]): Promise<void> {
+  const sum = tf.tidy(() => tf.sum(model.trunk("policy")!.wte!).dataSync()[0]!);
+  curve.push({ step, mean: await Promise.resolve(sum), se: 0, metrics: {} });
+}
 
 Deno.test("copyPolicyWeights() gives every trunk the start's policy trunk and LM head; value heads stay fresh", () => {
   for (const layout of ["shared", "separate"] as const) {

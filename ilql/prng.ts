@@ -13,6 +13,12 @@ function splitmix32(state: number): [number, number] {
   return [state, (z ^ (z >>> 16)) >>> 0];
 }
 
+/** A generator's state ({@link Prng.snapshot}), plain data for a checkpoint's metadata. */
+export interface PrngState {
+  words: number[];
+  spareNormal: number | null;
+}
+
 /** A seeded generator; `fork` derives independent streams for sub-components. */
 export class Prng {
   #s = new Uint32Array(4);
@@ -94,6 +100,20 @@ export class Prng {
       [items[i], items[j]] = [items[j]!, items[i]!];
     }
     return items;
+  }
+
+  /** The generator's state, to {@link restore} it later (a resumed training continues the same stream). */
+  snapshot(): PrngState {
+    return { words: [...this.#s], spareNormal: this.#spareNormal };
+  }
+
+  /** Puts back a state from {@link snapshot}. */
+  restore(state: PrngState): void {
+    if (state.words.length !== 4 || state.words.some((w) => !Number.isInteger(w) || w < 0 || w > 0xffffffff)) {
+      throw new Error(`Prng state needs four unsigned 32-bit words, got ${JSON.stringify(state.words)}`);
+    }
+    this.#s.set(state.words);
+    this.#spareNormal = state.spareNormal;
   }
 
   /** An independent generator seeded from this one. */

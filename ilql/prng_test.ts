@@ -254,3 +254,19 @@ Deno.test("weighted() draws in proportion to the weights and never picks a zero 
   assert.equal(counts.b, 0);
   assert.ok(Math.abs(counts.c / 20_000 - 0.75) < 0.01, String(counts.c));
 });
+
+Deno.test("snapshot() and restore(): a restored generator continues the stream, a cached normal included", () => {
+  const a = new Prng(5);
+  a.normal(); // leaves the second normal of the pair cached
+  const state = a.snapshot();
+  const ahead = [a.normal(), a.next(), a.nextUint32()];
+  const b = new Prng(99);
+  b.restore(state);
+  assert.deepEqual([b.normal(), b.next(), b.nextUint32()], ahead);
+  // a plain-data state survives JSON (a checkpoint's metadata)
+  const c = new Prng(0);
+  c.restore(JSON.parse(JSON.stringify(state)));
+  assert.equal(c.normal(), ahead[0]);
+  assert.throws(() => c.restore({ words: [1, 2, 3], spareNormal: null }), /four unsigned 32-bit words/);
+  assert.throws(() => c.restore({ words: [1, 2, 3, -1], spareNormal: null }), /four unsigned 32-bit words/);
+});

@@ -4,7 +4,7 @@
  * @module
  */
 import { resolveSections, type SectionsOf } from "./config.ts";
-import { saveCheckpoint } from "./checkpoint.ts";
+import { type Checkpoint, restoreOptimizer, saveCheckpoint } from "./checkpoint.ts";
 import { DATA_SPEC, EpisodeSampler, filterEpisodes, StackedSampler } from "./data.ts";
 import { DECODE_SPEC } from "./decode.ts";
 import { type EncodedEpisode, encodeEpisode, type Episode } from "./episode.ts";
@@ -12,7 +12,7 @@ import { ILQL_SPEC, type IlqlState, ilqlUpdate, initIlqlState, makeOptimizer, se
 import { IlqlModel, MODEL_SPEC, type ModelConfig, tokenContextOf } from "./model.ts";
 import { initFromGpt2 } from "./gpt2.ts";
 import { OPTIM_SPEC } from "./optim.ts";
-import { Prng } from "./prng.ts";
+import { Prng, type PrngState } from "./prng.ts";
 import type { Tokenizer } from "./tokenizer.ts";
 import { type LogRecord, TRAIN_SPEC, trainLoop } from "./trainer.ts";
 
@@ -45,6 +45,16 @@ export interface TrainIlqlOptions {
   evaluate?: (model: IlqlModel, step: number) => Promise<void>;
   /** A trained model to start from ({@link copyPolicyWeights}); the value heads stay freshly initialised. */
   init?: IlqlModel;
+  /** Checkpoint every n steps instead of `train.checkpointEvery`, leaving the config the checkpoints record as it is. */
+  checkpointEvery?: number;
+  /** More metadata for every checkpoint (`extra`), read when it is written. */
+  checkpointExtra?: () => Record<string, unknown>;
+  /**
+   * A checkpoint this same training wrote (`checkpointPath`): training goes on from its step with its weights,
+   * optimizer moments, dropout stream and the batches that come next, so it ends on the weights an uninterrupted
+   * training would. The training takes ownership of its model.
+   */
+  resume?: Checkpoint;
 }
 
 /**
@@ -110,7 +120,10 @@ export async function trainIlql(
 ): Promise<{ state: IlqlState; history: LogRecord[] }> {
   const encoded = encodeTrainingEpisodes(episodes, tokenizer, config, options.source);
   const root = new Prng(config.train.seed);
-  const model = initialModel(config.model, tokenizer, root.fork(), options.init);
+  const { resume } = options;
+  // a resumed training draws the same forks, so its batches and dropout streams are the uninterrupted training's
+  const initPrng = root.fork();
+  const model = resume?.model ?? initialModel(config.model, tokenizer, initPrng, options.init);
   const sampler = new EpisodeSampler(encoded, tokenizer.special.pad, root.fork());
   const state = initIlqlState(
     model,
@@ -118,14 +131,25 @@ export async function trainIlql(
     makeOptimizer(model, config.ilql, config.optim, config.train.steps),
     root.fork(),
   );
+  if (resume !== undefined) {
+    restoreOptimizer(state.optimizer, resume);
+    state.step = resume.step;
+    for (let i = 0; i < resume.step * config.optim.gradAccum; i++) sampler.draw(config.train.batchSize);
+    const prng = (resume.extra as { prng?: PrngState } | undefined)?.prng;
+    if (prng === undefined) throw new Error("the checkpoint to resume from lacks its dropout stream (extra.prng)");
+    state.prng.restore(prng);
+  }
   const path = options.checkpointPath;
   const save = path === undefined ? undefined : async (s: IlqlState, step: number) => {
-    await saveCheckpoint(path, s.model, { step, config, tokenizer: tokenizer.toJSON() }, s.optimizer);
+    const extra = { ...options.checkpointExtra?.(), prng: s.prng.snapshot() };
+    await saveCheckpoint(path, s.model, { step, config, tokenizer: tokenizer.toJSON(), extra }, s.optimizer);
     return path;
   };
+  const checkpointEvery = options.checkpointEvery ?? config.train.checkpointEvery;
   return await trainLoop(state, ilqlUpdate, sampler, {
-    config: config.train,
+    config: { ...config.train, checkpointEvery },
     gradAccum: config.optim.gradAccum,
+    ...(resume !== undefined ? { startStep: resume.step } : {}),
     ...(save ? { saveCheckpoint: save } : {}),
     ...(options.onLog ? { onLog: options.onLog } : {}),
     ...(options.evaluate ? { onEval: (s: IlqlState, step: number) => options.evaluate!(s.model, step) } : {}),
