@@ -17,7 +17,16 @@ import {
 import { ALGORITHMS, TASKS } from "./registry.ts";
 import { writeReport } from "./report.ts";
 import { prepareStart } from "./runner.ts";
-import { planSuite, Progress, recordName, runSuite, shareGroups, startGroup, type SuiteOptions } from "./harness.ts";
+import {
+  planSuite,
+  pointLine,
+  Progress,
+  recordName,
+  runSuite,
+  shareGroups,
+  startGroup,
+  type SuiteOptions,
+} from "./harness.ts";
 import { loadAlgorithmModule, loadTaskModule, USER_TASK_BUDGET, withUserTasks } from "./modules.ts";
 import { FILE_TASK_PREFIX, fileTask } from "./file_task.ts";
 import { probeWritable } from "./preflight.ts";
@@ -270,7 +279,7 @@ async function makeStarts(
     const start = await prepareStart(run, {
       startsDir: dir,
       onStartLog: (r) => progress.step(name, r.step, run.config.start.steps, r.info["losses/total"]!),
-      onEval: (p) => progress.note(`${name}: validation return ${p.mean.toFixed(3)} ± ${p.se.toFixed(3)} at ${p.step}`),
+      onEval: (p) => progress.note(`${name}: ${pointLine(p)}`),
     });
     await recordDigest(dir, id, start.digest);
     progress.finish(`${name}: weights sha256 ${start.digest}`);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { testBackend } from "../ilql/_test_util.ts";
-import { planSuite, runSuite, shareGroups } from "./harness.ts";
+import { planSuite, pointLine, runSuite, shareGroups } from "./harness.ts";
 import { executeRun } from "./runner.ts";
 import { readRecords, recordPath } from "./store.ts";
 import { startId } from "./starts.ts";
@@ -98,4 +98,13 @@ Deno.test("shareGroups(): seeds that train stacked stay in one shard with the ru
     assert.equal(new Set(runs.filter((r) => r.algorithm === algorithm).map(key)).size, 1, algorithm);
   }
   assert.equal(new Set(runs.map(key)).size, 2);
+});
+
+Deno.test("pointLine(): a curve point's progress line names the held-out likelihood when the point has it", () => {
+  const point = { step: 2000, mean: -6.8671, se: 0.6482, metrics: {} };
+  assert.equal(pointLine(point), "validation return -6.867 ± 0.648 at step 2000");
+  assert.equal(
+    pointLine({ ...point, heldOut: { utterance: 4.1172, token: 0.61 } }),
+    "validation return -6.867 ± 0.648, held-out NLL 4.117 nats per utterance at step 2000",
+  );
 });

@@ -12,6 +12,7 @@ import { checkRuns, probeWritable } from "./preflight.ts";
 import { startId } from "./starts.ts";
 import {
   type CorruptRecord,
+  type CurvePoint,
   CorruptRecordError,
   recordPath,
   type RecordScan,
@@ -119,6 +120,12 @@ export function planSuite(
   }
 }
 
+/** A learning-curve point as a progress line. */
+export function pointLine(p: CurvePoint): string {
+  const nll = p.heldOut ? `, held-out NLL ${p.heldOut.utterance.toFixed(3)} nats per utterance` : "";
+  return `validation return ${p.mean.toFixed(3)} ± ${p.se.toFixed(3)}${nll} at step ${p.step}`;
+}
+
 /** A corrupt record's file name (`<run id>.json` for a run's own record). */
 export function recordName(c: CorruptRecord): string {
   return c.path.slice(c.path.lastIndexOf("/") + 1);
@@ -199,13 +206,7 @@ export async function runSuite(runs: readonly RunSpec[], out: string, options: S
           r.info["losses/total"]!,
         ),
       onStartLog: (r) => progress.step(`${name} shared start`, r.step, run.config.start.steps, r.info["losses/total"]!),
-      onEval: (p, of) =>
-        progress.note(
-          `${name}${of === "start" ? " shared start" : ""}: validation return ${p.mean.toFixed(3)} ± ` +
-            `${p.se.toFixed(3)}${
-              p.heldOut ? `, held-out NLL ${p.heldOut.utterance.toFixed(3)} nats per utterance` : ""
-            } at step ${p.step}`,
-        ),
+      onEval: (p, of) => progress.note(`${name}${of === "start" ? " shared start" : ""}: ${pointLine(p)}`),
     };
     if (group !== undefined && group.length > 1) {
       for (const record of await executeSeedGroup(group, out, execute)) finish(record);
