@@ -70,8 +70,9 @@ export interface TrainRequest {
   environments?: (count: number, seed: number) => LanguageEnv[];
   /** Where the final checkpoint goes. */
   checkpointPath?: string;
-  /** Offline training: checkpoint every n steps (`TrainIlqlOptions.checkpointEvery`), with this metadata. */
+  /** Offline training: checkpoint every n steps (`TrainIlqlOptions.checkpointEvery`). */
   checkpointEvery?: number;
+  /** Offline training: more metadata for every checkpoint (`TrainIlqlOptions.checkpointExtra`). */
   checkpointExtra?: () => Record<string, unknown>;
   /** Offline training: go on from a checkpoint this same training wrote (`TrainIlqlOptions.resume`). */
   resume?: Checkpoint;

@@ -50,9 +50,10 @@ const VARIANTS: Record<string, DialogueReward> = {
 async function main() {
   const { values } = parseCommandLine(Deno.args, RESULTS_FLAGS, {});
   if (values.help) return console.log(HELP);
-  if (!values["no-run"]) {
-    const runs = suiteRuns("dialogue", values);
-    const backend = await initBackend(backendOptions(values));
+  const runs = values["no-run"] ? null : suiteRuns("dialogue", values);
+  // the cloning gap below reads the committed starts: a backend even with --no-run
+  const backend = await initBackend(backendOptions(values));
+  if (runs !== null) {
     console.log(`backend: ${backend.summary}`);
     await runSuite(runs, OUT);
   }
@@ -64,7 +65,6 @@ async function main() {
     await writeFileAtomic(speedFile, JSON.stringify(speed, null, 1) + "\n");
   } else if (existsSync(speedFile)) speed = JSON.parse(Deno.readTextFileSync(speedFile));
   const scripted = scriptedQuestioners();
-  if (values["no-run"]) await initBackend(backendOptions(values));
   const cloning = await cloningGap();
   await writeFileAtomic(`${OUT}.md`, summary(readRecords(OUT), scripted, cloning, speed));
   console.log(`wrote ${OUT}.md`);

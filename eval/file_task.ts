@@ -28,7 +28,7 @@ import { dirname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { UsageError } from "../ilql/cli.ts";
 import { episodeReturn } from "../ilql/data.ts";
-import { encodeEpisode, type Episode, parseEpisodesJsonl } from "../ilql/episode.ts";
+import { agentUtterances, encodeEpisode, type Episode, parseEpisodesJsonl } from "../ilql/episode.ts";
 import { CharTokenizer, type Tokenizer } from "../ilql/tokenizer.ts";
 import { spearman } from "./stats.ts";
 import { type LanguageEnv, type ModelScorer, rollout, textsOf } from "../tasks/task.ts";
@@ -112,11 +112,7 @@ export function heldOutScores(
   scorer: ModelScorer,
   tokenizer: Tokenizer,
 ): { perEpisode: number[]; metrics: Record<string, number> } {
-  const items = episodes.flatMap((e, episode) =>
-    e.segments.flatMap((seg, i) =>
-      seg.kind === "action" ? [{ episode, history: e.segments.slice(0, i), utterance: seg.text }] : []
-    )
-  );
+  const items = agentUtterances(episodes);
   const logProbs = scorer.logProbs(items);
   const sums = new Float64Array(episodes.length), counts = new Float64Array(episodes.length);
   items.forEach((item, j) => {

@@ -12,8 +12,8 @@ import { checkRuns, probeWritable } from "./preflight.ts";
 import { startId } from "./starts.ts";
 import {
   type CorruptRecord,
-  type CurvePoint,
   CorruptRecordError,
+  type CurvePoint,
   recordPath,
   type RecordScan,
   type RunRecord,

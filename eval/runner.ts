@@ -8,7 +8,7 @@ import { cpus } from "node:os";
 import process from "node:process";
 import { backendInfo } from "../ilql/backend.ts";
 import { datasetReturn } from "../ilql/data.ts";
-import type { Episode } from "../ilql/episode.ts";
+import { agentUtterances, type Episode } from "../ilql/episode.ts";
 import type { Tokenizer } from "../ilql/tokenizer.ts";
 import { utteranceLogProbs, type UtteranceValues, utteranceValues } from "../ilql/values.ts";
 import type { ModelScorer, ScoredItems } from "../tasks/task.ts";
@@ -137,12 +137,7 @@ function heldOutLikelihood(taskName: string, model: IlqlModel): CurvePoint["held
   // a return-conditioned policy needs the return it is asked for in front of every sequence
   if (task.heldOut === undefined || model.config.returnConditioned) return undefined;
   let items = heldOutUtterances.get(taskName);
-  if (items === undefined) {
-    items = task.heldOut().flatMap((e) =>
-      e.segments.flatMap((s, i) => s.kind === "action" ? [{ history: e.segments.slice(0, i), utterance: s.text }] : [])
-    );
-    heldOutUtterances.set(taskName, items);
-  }
+  if (items === undefined) heldOutUtterances.set(taskName, items = agentUtterances(task.heldOut()));
   const logProbs = utteranceLogProbs(model, task.tokenizer, items);
   const nll = -logProbs.reduce((sum, l) => sum + l.logProb, 0);
   return { utterance: nll / logProbs.length, token: nll / logProbs.reduce((sum, l) => sum + l.tokens, 0) };

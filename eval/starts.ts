@@ -196,8 +196,7 @@ async function makeOrRead(
         ? {
           evaluate: async (model, step) => {
             touch();
-            // where a training resumes, its checkpoint already holds the point an uninterrupted one made, if any
-            if (step !== resume?.step) await options.evaluate!(model, step, curve);
+            await options.evaluate!(model, step, curve);
           },
         }
         : {}),

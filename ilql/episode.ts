@@ -118,6 +118,23 @@ export function encodeEpisode(episode: Episode, tokenizer: Tokenizer, options: E
   };
 }
 
+/** One agent utterance of an episode, after what was said before it. */
+export interface AgentUtterance {
+  /** Index of its episode in the list it came from. */
+  episode: number;
+  history: Segment[];
+  utterance: string;
+}
+
+/** Every agent utterance of `episodes`, in order, each after its history: what likelihood and value scorers read. */
+export function agentUtterances(episodes: readonly Episode[]): AgentUtterance[] {
+  return episodes.flatMap((e, episode) =>
+    e.segments.flatMap((s, i) =>
+      s.kind === "action" ? [{ episode, history: e.segments.slice(0, i), utterance: s.text }] : []
+    )
+  );
+}
+
 /**
  * A padded batch of encoded episodes, flat row-major. With B rows, T tokens and K action slots:
  * action and state indices are flat (`b·T + p`) so heads can gather hidden states of a `[B·T, D]` matrix.

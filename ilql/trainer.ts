@@ -45,7 +45,10 @@ export interface TrainLoopOptions<S> {
   onLog?: (record: LogRecord) => void;
   /** Step counter of a resumed state (default 0). */
   startStep?: number;
-  /** Evaluates the policy of `state` after `step` steps: at the start, every `evalEvery` steps and at the end. */
+  /**
+   * Evaluates the policy of `state` after `step` steps: at the start (not where a training resumes), every
+   * `evalEvery` steps and at the end.
+   */
   onEval?: (state: S, step: number) => Promise<void>;
 }
 
@@ -72,7 +75,8 @@ export async function trainLoop<S>(
   let window: Record<string, number> = {};
   let inWindow = 0;
   const evaluate = options.onEval !== undefined && config.evalEvery > 0 ? options.onEval : null;
-  if (evaluate !== null) await evaluate(state, options.startStep ?? 0);
+  // a resumed training made the point of its first step before it stopped, where one was due
+  if (evaluate !== null && (options.startStep ?? 0) === 0) await evaluate(state, 0);
   for (let step = (options.startStep ?? 0) + 1; step <= config.steps; step++) {
     const batches = Array.from({ length: gradAccum }, () => sampler.next(config.batchSize));
     let info: Record<string, number>;

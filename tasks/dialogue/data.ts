@@ -5,7 +5,7 @@
  */
 import { parseFlags, UsageError } from "../../ilql/cli.ts";
 import { datasetReturn } from "../../ilql/data.ts";
-import type { Episode, Segment } from "../../ilql/episode.ts";
+import { type AgentUtterance, agentUtterances, type Episode } from "../../ilql/episode.ts";
 import { Prng } from "../../ilql/prng.ts";
 import { writeFileAtomic } from "../../ilql/safetensors.ts";
 import { rollout } from "../task.ts";
@@ -73,10 +73,8 @@ export function dialogueDataset(size: number, prng: Prng, options: DialogueDatas
   });
 }
 
-/** One question of a game: what was said before it, and the question. */
-export interface AskedQuestion {
-  history: Segment[];
-  utterance: string;
+/** One question of a game, after what was said before it. */
+export interface AskedQuestion extends AgentUtterance {
   /** Whether it names a country (a guess). */
   guess: boolean;
 }
@@ -91,19 +89,19 @@ export function imitationBound(
   episodes: readonly Episode[],
   mix: ReadonlyArray<readonly [Questioner, number]> = defaultMix(),
 ): Array<AskedQuestion & { nll: number }> {
-  return episodes.flatMap((episode) => {
-    let weights = mix.map(([, w]) => w);
-    return episode.segments.flatMap((segment, i) => {
-      if (segment.kind !== "action") return [];
-      const history = episode.segments.slice(0, i);
-      const p = mix.map(([q]) => q.distribution(history).get(segment.text) ?? 0);
-      const total = weights.reduce((a, b) => a + b, 0);
-      const predictive = weights.reduce((sum, w, k) => sum + (w / total) * p[k]!, 0);
-      if (!(predictive > 0)) throw new Error(`question ${i} ('${segment.text}') cannot come from the mix`);
-      weights = weights.map((w, k) => (w / total) * p[k]!);
-      const guess = parseQuestion(segment.text)?.kind === "guess";
-      return [{ history, utterance: segment.text, guess, nll: -Math.log(predictive) }];
-    });
+  const prior = mix.map(([, w]) => w);
+  let weights = prior, game = -1;
+  return agentUtterances(episodes).map((asked) => {
+    if (asked.episode !== game) [weights, game] = [prior, asked.episode];
+    const p = mix.map(([q]) => q.distribution(asked.history).get(asked.utterance) ?? 0);
+    const total = weights.reduce((a, b) => a + b, 0);
+    const predictive = weights.reduce((sum, w, k) => sum + (w / total) * p[k]!, 0);
+    if (!(predictive > 0)) {
+      throw new Error(`question ${asked.history.length} ('${asked.utterance}') cannot come from the mix`);
+    }
+    weights = weights.map((w, k) => (w / total) * p[k]!);
+    const guess = parseQuestion(asked.utterance)?.kind === "guess";
+    return { ...asked, guess, nll: -Math.log(predictive) };
   });
 }
 
