@@ -96,11 +96,13 @@ export function startId(run: RunSpec): string | null {
   const { transitionWeight, ...ilqlRest } = config.ilql;
   const ilql = transitionWeight === 0 ? ilqlRest : config.ilql;
   const { transitionWeight: _default, ...start } = config.start;
+  const { lengthPool, ...trainRest } = config.train;
+  const train = lengthPool === 1 ? trainRest : config.train;
   return hashOf({
     task: startTask(run),
     datasetSize: run.datasetSize,
     ...dataIdentity(run.dataVersion),
-    config: { ...config, model, optim, ppo, ilql, start },
+    config: { ...config, model, optim, ppo, ilql, start, train },
   });
 }
 

@@ -56,6 +56,7 @@ Deno.test("a start's id depends on the seed, model, data and start budget, never
   // the run's own loss on the environment's tokens is its fine-tuning's; the start's is start.transitionWeight
   assert.equal(with_("ilql.transitionWeight=1"), base);
   assert.equal(with_("start.transitionWeight=0"), base);
+  assert.equal(with_("train.lengthPool=1"), base);
   const transitionRun = expandSuite(SUITE, { set: parseSettings(["start.transitionWeight=0.5"]), seeds: [0] })[0]!;
   assert.equal(startConfig(transitionRun.config).ilql.transitionWeight, 0.5);
   for (
@@ -65,6 +66,7 @@ Deno.test("a start's id depends on the seed, model, data and start budget, never
       "start.transitionWeight=0.5",
       "model.width=16",
       "train.batchSize=4",
+      "train.lengthPool=16",
     ]
   ) {
     assert.notEqual(with_(change), base, change);

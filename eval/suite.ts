@@ -332,7 +332,7 @@ export function hashOf(value: unknown): string {
  * never orphans the records of runs it does not change; any other value is part of the identity.
  */
 const NEUTRAL_LATER_KEYS: Record<string, Record<string, unknown>> = {
-  train: { evalEvery: 0, validationEpisodes: 64 },
+  train: { evalEvery: 0, validationEpisodes: 64, lengthPool: 1 },
   start: { steps: 0, lr: 1e-3, transitionWeight: 0 },
   model: { valueMax: null, valueMin: null, init: "" },
   optim: { schedule: "constant" },

@@ -85,6 +85,8 @@ Deno.test("a run's id changes with anything that changes the run, and only then"
   assert.equal(set("ilql.transitionWeight=0", "start.transitionWeight=0"), base.id);
   assert.notEqual(set("ilql.transitionWeight=0.5"), base.id);
   assert.notEqual(set("start.transitionWeight=0.5"), base.id);
+  assert.equal(set("train.lengthPool=1"), base.id);
+  assert.notEqual(set("train.lengthPool=8"), base.id);
 });
 
 Deno.test("--dataset-size replaces the suite's size in every run, its id and its start", () => {

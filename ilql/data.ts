@@ -55,13 +55,27 @@ export function filterEpisodes<E extends Episode>(episodes: readonly E[], config
   return kept;
 }
 
-/** Draws batches without replacement within an epoch, reshuffling between epochs. */
+/**
+ * Draws batches without replacement within an epoch, reshuffling between epochs. With a `lengthPool` of P > 1 it
+ * draws P batches' episodes at once, sorts them by length and serves them as P batches in a shuffled order (length
+ * bucketing, as fairseq's): a batch then pads to episodes of similar length, where a random one pads to its longest
+ * (on the dialogue data half of a random batch's positions are padding). Every episode is still seen once an epoch.
+ */
 export class EpisodeSampler {
   #order: number[] = [];
   #cursor = 0;
+  #ready: EncodedEpisode[][] = [];
 
-  constructor(readonly episodes: readonly EncodedEpisode[], readonly padId: number, private prng: Prng) {
+  constructor(
+    readonly episodes: readonly EncodedEpisode[],
+    readonly padId: number,
+    private prng: Prng,
+    readonly lengthPool = 1,
+  ) {
     if (episodes.length === 0) throw new Error("EpisodeSampler needs at least one episode");
+    if (!(Number.isInteger(lengthPool) && lengthPool >= 1)) {
+      throw new Error(`EpisodeSampler: lengthPool must be an integer ≥ 1 (got ${lengthPool})`);
+    }
   }
 
   /** The next batch of `size` episodes. */
@@ -71,6 +85,21 @@ export class EpisodeSampler {
 
   /** The episodes of the next batch of `size`. */
   draw(size: number): EncodedEpisode[] {
+    if (this.lengthPool === 1) return this.#take(size);
+    if (this.#ready.length > 0 && this.#ready[0]!.length !== size) {
+      throw new Error(
+        `EpisodeSampler: a length pool serves batches of one size (${this.#ready[0]!.length}, asked ${size})`,
+      );
+    }
+    if (this.#ready.length === 0) {
+      const pool = this.#take(size * this.lengthPool).sort((a, b) => a.tokens.length - b.tokens.length);
+      const batches = Array.from({ length: this.lengthPool }, (_, i) => pool.slice(i * size, (i + 1) * size));
+      this.#ready = this.prng.shuffle(batches);
+    }
+    return this.#ready.pop()!;
+  }
+
+  #take(size: number): EncodedEpisode[] {
     const picked: EncodedEpisode[] = [];
     while (picked.length < size) {
       if (this.#cursor >= this.#order.length) {

@@ -124,7 +124,7 @@ export async function trainIlql(
   // a resumed training draws the same forks, so its batches and dropout streams are the uninterrupted training's
   const initPrng = root.fork();
   const model = resume?.model ?? initialModel(config.model, tokenizer, initPrng, options.init);
-  const sampler = new EpisodeSampler(encoded, tokenizer.special.pad, root.fork());
+  const sampler = new EpisodeSampler(encoded, tokenizer.special.pad, root.fork(), config.train.lengthPool);
   const state = initIlqlState(
     model,
     config.ilql,
@@ -208,7 +208,7 @@ export async function trainSeeds(
     configs.forEach((c, s) => {
       const root = new Prng(c.train.seed);
       models.push(initialModel(c.model, tokenizer, root.fork(), options.inits?.[s]));
-      samplers.push(new EpisodeSampler(encoded, tokenizer.special.pad, root.fork()));
+      samplers.push(new EpisodeSampler(encoded, tokenizer.special.pad, root.fork(), c.train.lengthPool));
       prng ??= root.fork(); // the dropout stream, unused without dropout
     });
   } catch (e) {

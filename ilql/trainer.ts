@@ -11,6 +11,11 @@ import type { Batch } from "./episode.ts";
 export const TRAIN_SPEC = {
   steps: int("Optimizer steps", 2000, { min: 0 }),
   batchSize: int("Episodes per micro-batch", 32, { min: 1 }),
+  lengthPool: int(
+    "Batches whose episodes are drawn together and sorted by length, so each pads to similar lengths (1 = off)",
+    1,
+    { min: 1 },
+  ),
   seed: int("Seed of initialisation, batches, dropout and sampling", 0),
   checkpointEvery: int("Write a checkpoint every n steps (0 = only at the end, when a path is given)", 0, { min: 0 }),
   logEvery: int("Report metrics every n steps", 100, { min: 1 }),
