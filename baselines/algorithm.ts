@@ -31,6 +31,12 @@ export const START_SPEC = {
     { min: 0 },
   ),
   lr: num("Learning rate of the shared start's behaviour cloning", 1e-3, { above: 0 }),
+  decaySteps: int(
+    "Of the start's steps, the last n decay its rate along a cosine to 0 (0 = constant throughout): the start ends " +
+      "annealed, not wherever its noise is at its last step",
+    0,
+    { min: 0 },
+  ),
   transitionWeight: num(
     "The shared start's `ilql.transitionWeight`: weight of its loss on the environment's tokens (0 = agent tokens only)",
     0,

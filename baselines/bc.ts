@@ -35,8 +35,13 @@ export function startConfig(config: RunConfig): RunConfig {
     {
       // a start is a policy trunk and LM head only: one start serves both layouts (copyPolicyWeights)
       model: { ...config.model, returnConditioned: false, layout: "shared" },
-      // the start's own schedule is constant: a start serves fine-tunings of every schedule
-      optim: { ...config.optim, lr: config.start.lr, schedule: "constant" },
+      // the start's own schedule (constant, or decaying over its last start.decaySteps) is not the fine-tunings'
+      optim: {
+        ...config.optim,
+        lr: config.start.lr,
+        schedule: config.start.decaySteps === 0 ? "constant" : "cosine",
+        decaySteps: config.start.decaySteps,
+      },
       train: { ...config.train, steps: config.start.steps, checkpointEvery: 0 },
       // decoding never changes the start's weights (its identity leaves it out); it decodes the start's curve
       decode: { ...config.decode, targetReturn: null },

@@ -89,13 +89,15 @@ export function startId(run: RunSpec): string | null {
   const { valueMax: _max, valueMin: _min, init, ...rest } = config.model;
   // a GPT-2 start is another start; random weights keep the ids starts had before GPT-2 could be loaded
   const model = init === "" ? rest : { ...rest, init };
-  const { schedule: _schedule, ...optim } = config.optim;
+  // a constant start's id is the one starts had before they could decay
+  const { schedule: _schedule, decaySteps, ...constantOptim } = config.optim;
+  const optim = decaySteps === 0 ? constantOptim : config.optim;
   const { evalEvery: _ppoEvalEvery, ...ppo } = config.ppo;
   // the loss on the environment's tokens, added later, is part of a start's id only when it is on; a start's own
-  // `start` section is at its defaults (startConfig has read the run's into ilql.transitionWeight)
+  // `start` section is at its defaults (startConfig has read the run's into ilql.transitionWeight and optim)
   const { transitionWeight, ...ilqlRest } = config.ilql;
   const ilql = transitionWeight === 0 ? ilqlRest : config.ilql;
-  const { transitionWeight: _default, ...start } = config.start;
+  const { transitionWeight: _default, decaySteps: _read, ...start } = config.start;
   const { lengthPool, ...trainRest } = config.train;
   const train = lengthPool === 1 ? trainRest : config.train;
   return hashOf({

@@ -57,6 +57,7 @@ Deno.test("a start's id depends on the seed, model, data and start budget, never
   assert.equal(with_("ilql.transitionWeight=1"), base);
   assert.equal(with_("start.transitionWeight=0"), base);
   assert.equal(with_("train.lengthPool=1"), base);
+  assert.equal(with_("start.decaySteps=0", "optim.decaySteps=30"), base);
   const transitionRun = expandSuite(SUITE, { set: parseSettings(["start.transitionWeight=0.5"]), seeds: [0] })[0]!;
   assert.equal(startConfig(transitionRun.config).ilql.transitionWeight, 0.5);
   for (
@@ -67,6 +68,7 @@ Deno.test("a start's id depends on the seed, model, data and start budget, never
       "model.width=16",
       "train.batchSize=4",
       "train.lengthPool=16",
+      "start.decaySteps=5",
     ]
   ) {
     assert.notEqual(with_(change), base, change);
@@ -78,6 +80,10 @@ Deno.test("a start's id depends on the seed, model, data and start budget, never
     [startConfig(cosineRun.config).optim.schedule, startConfig(cosineRun.config).optim.lr],
     ["constant", cosineRun.config.start.lr],
   );
+  // …unless it decays over its last start.decaySteps
+  const decaying = expandSuite(SUITE, { set: parseSettings(["start.decaySteps=7"]), seeds: [0] })[0]!;
+  const { schedule, decaySteps } = startConfig(decaying.config).optim;
+  assert.deepEqual([schedule, decaySteps], ["cosine", 7]);
 });
 
 Deno.test("the dialogue variants share one start per seed, on dialogues that differ only in their rewards", async () => {

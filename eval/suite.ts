@@ -333,9 +333,9 @@ export function hashOf(value: unknown): string {
  */
 const NEUTRAL_LATER_KEYS: Record<string, Record<string, unknown>> = {
   train: { evalEvery: 0, validationEpisodes: 64, lengthPool: 1 },
-  start: { steps: 0, lr: 1e-3, transitionWeight: 0 },
+  start: { steps: 0, lr: 1e-3, transitionWeight: 0, decaySteps: 0 },
   model: { valueMax: null, valueMin: null, init: "" },
-  optim: { schedule: "constant" },
+  optim: { schedule: "constant", decaySteps: 0 },
   ppo: { evalEvery: 0 },
   ilql: { transitionWeight: 0 },
 };

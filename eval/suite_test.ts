@@ -87,6 +87,9 @@ Deno.test("a run's id changes with anything that changes the run, and only then"
   assert.notEqual(set("start.transitionWeight=0.5"), base.id);
   assert.equal(set("train.lengthPool=1"), base.id);
   assert.notEqual(set("train.lengthPool=8"), base.id);
+  assert.equal(set("start.decaySteps=0", "optim.decaySteps=0"), base.id);
+  assert.notEqual(set("start.decaySteps=10"), base.id);
+  assert.notEqual(set("optim.schedule=cosine", "optim.decaySteps=10"), set("optim.schedule=cosine"));
 });
 
 Deno.test("--dataset-size replaces the suite's size in every run, its id and its start", () => {

@@ -26,18 +26,25 @@ export const OPTIM_SPEC = {
     "constant",
     ["constant", "cosine"] as const,
   ),
+  decaySteps: int(
+    "With the cosine schedule: the cosine spans only the last n steps (at most all), the rate constant at lr before " +
+      "them (0 = all steps)",
+    0,
+    { min: 0 },
+  ),
 };
 
 /** Optimizer config record. */
 export type OptimConfig = ConfigOf<typeof OPTIM_SPEC>;
 
 /**
- * The learning rate of optimizer step `step` (1-based) of `horizon`: `lr` throughout, or a cosine from `lr` at the
- * first step to 0 after the last (the rate of steps past the horizon).
+ * The learning rate of optimizer step `step` (1-based) of `horizon`: `lr` throughout, or a cosine from `lr` to 0 after
+ * the last step (the rate of steps past the horizon), spanning all steps or only the last `decaySteps`.
  */
 export function scheduledLr(config: OptimConfig, step: number, horizon: number): number {
   if (config.schedule === "constant") return config.lr;
-  const progress = Math.min(step - 1, horizon) / horizon;
+  const span = config.decaySteps === 0 ? horizon : Math.min(config.decaySteps, horizon);
+  const progress = Math.max(0, Math.min(step - 1 - (horizon - span), span)) / span;
   return config.lr * 0.5 * (1 + Math.cos(Math.PI * progress));
 }
 

@@ -90,6 +90,20 @@ Deno.test("scheduledLr(): cosine from lr at the first step to 0 past the horizon
   assert.throws(() => new AdamW(new Map(), cosine), /optim.schedule 'cosine' needs the training's step count, got 0/);
 });
 
+Deno.test("scheduledLr() with decaySteps: constant lr, then the cosine over the last n steps only; n ≥ horizon = all", () => {
+  const late = { ...defaultsOf(OPTIM_SPEC), lr: 0.01, schedule: "cosine" as const, decaySteps: 40 };
+  for (const step of [1, 30, 61]) assert.equal(scheduledLr(late, step, 100), 0.01, `step ${step}`);
+  // step 61 is the cosine's first (its lr), step 81 its midpoint, past 100 zero
+  assert.ok(Math.abs(scheduledLr(late, 81, 100) - 0.005) < 1e-12);
+  assert.ok(scheduledLr(late, 100, 100) > 0 && scheduledLr(late, 100, 100) < 1e-4);
+  assert.ok(Math.abs(scheduledLr(late, 101, 100)) < 1e-15);
+  const all = { ...late, decaySteps: 0 };
+  for (const step of [1, 37, 51, 100]) {
+    assert.equal(scheduledLr({ ...late, decaySteps: 100 }, step, 100), scheduledLr(all, step, 100));
+    assert.equal(scheduledLr({ ...late, decaySteps: 500 }, step, 100), scheduledLr(all, step, 100));
+  }
+});
+
 Deno.test("AdamW.apply() leaves variables without a gradient alone and never changes a buffer in place", () => {
   const a = tf.variable(tf.tensor1d([1, 2, 3]));
   const b = tf.variable(tf.tensor1d([4, 5]));
