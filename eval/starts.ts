@@ -26,7 +26,7 @@ import type { IlqlModel } from "../ilql/model.ts";
 import type { LogRecord } from "../ilql/trainer.ts";
 import { TASKS } from "./registry.ts";
 import type { CurvePoint } from "./store.ts";
-import { dataIdentity, hashOf, type RunSpec } from "./suite.ts";
+import { dataIdentity, hashOf, identityConfig, type RunSpec } from "./suite.ts";
 
 /** Where starts are kept by default (under `runs/`, which the deno tasks may write). */
 export const STARTS_DIR = "runs/starts";
@@ -80,31 +80,32 @@ export function startTask(run: RunSpec): string {
   return TASKS[run.task]?.startTask ?? run.task;
 }
 
+/**
+ * Keys added after starts existed that a start reads, with the value that trains it as before: a start's id leaves
+ * them out while they hold it, so the committed starts stay the suite's. A start's own `start` section is at its
+ * defaults (startConfig has read the run's into optim and ilql).
+ */
+const START_LATER_KEYS: Record<string, Record<string, unknown>> = {
+  // a GPT-2 start is another start
+  model: { init: "" },
+  optim: { schedule: "constant", decaySteps: 0 },
+  ilql: { transitionWeight: 0 },
+  train: { lengthPool: 1 },
+  start: { transitionWeight: 0, decaySteps: 0 },
+};
+
 /** The id of a run's shared start (a hash of what the start depends on), or null when the run has none. */
 export function startId(run: RunSpec): string | null {
   if (run.config.start.steps === 0) return null;
+  // what a start never reads: decoding, the value clips, PPO's evaluations
   const { decode: _, ...config } = startConfig(run.config);
-  // keys added after starts existed, which a start never reads (value clips, PPO's evaluations) or always holds at
-  // one value (its constant schedule), leave its id as it was: the committed starts stay the suite's
-  const { valueMax: _max, valueMin: _min, init, ...rest } = config.model;
-  // a GPT-2 start is another start; random weights keep the ids starts had before GPT-2 could be loaded
-  const model = init === "" ? rest : { ...rest, init };
-  // a constant start's id is the one starts had before they could decay
-  const { schedule: _schedule, decaySteps, ...constantOptim } = config.optim;
-  const optim = decaySteps === 0 ? constantOptim : config.optim;
+  const { valueMax: _max, valueMin: _min, ...model } = config.model;
   const { evalEvery: _ppoEvalEvery, ...ppo } = config.ppo;
-  // the loss on the environment's tokens, added later, is part of a start's id only when it is on; a start's own
-  // `start` section is at its defaults (startConfig has read the run's into ilql.transitionWeight and optim)
-  const { transitionWeight, ...ilqlRest } = config.ilql;
-  const ilql = transitionWeight === 0 ? ilqlRest : config.ilql;
-  const { transitionWeight: _default, decaySteps: _read, ...start } = config.start;
-  const { lengthPool, ...trainRest } = config.train;
-  const train = lengthPool === 1 ? trainRest : config.train;
   return hashOf({
     task: startTask(run),
     datasetSize: run.datasetSize,
     ...dataIdentity(run.dataVersion),
-    config: { ...config, model, optim, ppo, ilql, start, train },
+    config: identityConfig({ ...config, model, ppo }, START_LATER_KEYS),
   });
 }
 

@@ -340,11 +340,17 @@ const NEUTRAL_LATER_KEYS: Record<string, Record<string, unknown>> = {
   ilql: { transitionWeight: 0 },
 };
 
-/** The config as a run's identity sees it: {@link NEUTRAL_LATER_KEYS} at their neutral values left out. */
-export function identityConfig(config: RunConfig): Record<string, Record<string, unknown>> {
+/**
+ * The config as an identity sees it: the keys of `later` (default {@link NEUTRAL_LATER_KEYS}, a run's) left out while
+ * they hold their neutral values.
+ */
+export function identityConfig(
+  config: RunConfig | Record<string, Record<string, unknown>>,
+  later: Record<string, Record<string, unknown>> = NEUTRAL_LATER_KEYS,
+): Record<string, Record<string, unknown>> {
   const out: Record<string, Record<string, unknown>> = {};
-  for (const [section, values] of Object.entries(config as unknown as Record<string, Record<string, unknown>>)) {
-    const neutral = NEUTRAL_LATER_KEYS[section] ?? {};
+  for (const [section, values] of Object.entries(config as Record<string, Record<string, unknown>>)) {
+    const neutral = later[section] ?? {};
     const kept = Object.fromEntries(
       Object.entries(values).filter(([k, v]) => !(Object.hasOwn(neutral, k) && neutral[k] === v)),
     );
