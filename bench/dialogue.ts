@@ -135,7 +135,9 @@ function summary(
   const beta = (TASKS.dialogue!.defaults.decode as { beta: number }).beta;
   const budget = SUITES.dialogue!.tasks.dialogue!;
   const games = budget.datasetSize ?? DIALOGUE_GAMES;
-  const start = budget.config.start as { steps: number; lr: number };
+  const start = budget.config.start as { steps: number; lr: number; decaySteps?: number };
+  const train = budget.config.train as { steps: number; lengthPool?: number };
+  const schedule = (budget.config.optim as { schedule?: string } | undefined)?.schedule ?? "constant";
   const lines = [
     "# Dialogue results (the hidden-country game)",
     "",
@@ -147,10 +149,16 @@ function summary(
     `${games.toLocaleString("en-US")} games of the scripted questioners (seed 0; ${
       defaultMix().map(([q, w]) => `${q.name} ${100 * w} %`).join(", ")
     }); the same dialogues under every variant, only the rewards differ. Every run fine-tunes a shared`,
-    `behaviour-cloning start of its seed (${start.steps.toLocaleString("en-US")} steps at lr ${start.lr}, one start`,
-    `for the three variants) for ${
-      (budget.config.train as { steps: number }).steps.toLocaleString("en-US")
-    } steps (online PPO plays from the`,
+    `behaviour-cloning start of its seed (${start.steps.toLocaleString("en-US")} steps at lr ${start.lr}${
+      start.decaySteps ? `, the last ${start.decaySteps.toLocaleString("en-US")} decaying along a cosine` : ""
+    }; one start`,
+    `for the three variants) for ${train.steps.toLocaleString("en-US")} steps (its rate ${
+      schedule === "cosine" ? "decaying along a cosine" : schedule
+    }${
+      train.lengthPool && train.lengthPool > 1
+        ? `; batches of similar length, \`train.lengthPool\` ${train.lengthPool}, in the start too`
+        : ""
+    }; online PPO plays from the`,
     "start instead), with a validation point on 128 games every 1,000 steps (the curves in `results/dialogue/`).",
     "Per run: 1,024 evaluation games (hidden countries and hints from seed 0, the same for every policy), questions",
     `sampled at temperature 1 as the data's players act (value-guided methods at β = ${beta}); rows marked _greedy_`,
