@@ -133,11 +133,10 @@ function summary(
 ): string {
   const tasks = Object.keys(SUITES.dialogue!.tasks);
   const beta = (TASKS.dialogue!.defaults.decode as { beta: number }).beta;
-  const budget = SUITES.dialogue!.tasks.dialogue!;
-  const games = budget.datasetSize ?? DIALOGUE_GAMES;
-  const start = budget.config.start as { steps: number; lr: number; decaySteps?: number };
-  const train = budget.config.train as { steps: number; lengthPool?: number };
-  const schedule = (budget.config.optim as { schedule?: string } | undefined)?.schedule ?? "constant";
+  const planned = expandSuite(SUITES.dialogue!);
+  // the resolved config of a fine-tuning run (every default filled in) says how the suite trains
+  const { datasetSize, config: { start, train, optim } } = planned.find((r) => r.algorithm === "bc")!;
+  const games = datasetSize ?? DIALOGUE_GAMES;
   const lines = [
     "# Dialogue results (the hidden-country game)",
     "",
@@ -153,9 +152,9 @@ function summary(
       start.decaySteps ? `, the last ${start.decaySteps.toLocaleString("en-US")} decaying along a cosine` : ""
     }; one start`,
     `for the three variants) for ${train.steps.toLocaleString("en-US")} steps (its rate ${
-      schedule === "cosine" ? "decaying along a cosine" : schedule
+      optim.schedule === "cosine" ? "decaying along a cosine" : optim.schedule
     }${
-      train.lengthPool && train.lengthPool > 1
+      train.lengthPool > 1
         ? `; batches of similar length, \`train.lengthPool\` ${train.lengthPool}, in the start too`
         : ""
     }; online PPO plays from the`,
@@ -167,7 +166,7 @@ function summary(
     "questions), 50 = the training data's average, 100 = the greedy information-gain questioner. Per question:",
     "bare yes/no answers, open questions (answered in words), questions the answerer could not parse.",
   ];
-  const expected = expandSuite(SUITES.dialogue!).length;
+  const expected = planned.length;
   if (records.length < expected) {
     lines.push(
       "",
