@@ -527,7 +527,12 @@ export function checkPpoConfig(config: RunConfig): void {
  */
 export const trainPpo: Trainer = async (request) => {
   if (request.environments === undefined) throw new Error("PPO needs a task with an environment to play");
-  const bc = await trainIlql(request.episodes, request.tokenizer, request.config, {
+  // without BC steps its optimizer takes none: a cosine over train.steps (a suite's setting for every algorithm)
+  // has no span to cover, and play-then-update keeps its own constant rates
+  const bcConfig = request.config.train.steps > 0
+    ? request.config
+    : { ...request.config, optim: { ...request.config.optim, schedule: "constant" as const } };
+  const bc = await trainIlql(request.episodes, request.tokenizer, bcConfig, {
     ...(request.onLog !== undefined ? { onLog: request.onLog } : {}),
     ...(request.source !== undefined ? { source: request.source } : {}),
     ...(request.evaluate !== undefined ? { evaluate: request.evaluate } : {}),

@@ -187,6 +187,14 @@ Deno.test("ppo.evalEvery evaluates the policy every so many iterations and at th
   assert.deepEqual(steps, [0, 1, 2, 4, 6, 7]);
 });
 
+Deno.test("PPO without BC steps runs under a cosine schedule meant for BC (its play keeps constant rates)", async () => {
+  const config = runConfig({ ...tinyConfig(2), optim: { schedule: "cosine" } });
+  const run = await trainPpo({ episodes: unused, tokenizer: LETTERS, config, environments: letterEnvs });
+  const iterations = run.history.filter((r) => r.info["eval/return"] !== undefined).length;
+  run.dispose();
+  assert.equal(iterations, 2);
+});
+
 Deno.test("PPO refuses a task without an environment", async () => {
   await assert.rejects(
     () => trainPpo({ episodes: unused, tokenizer: LETTERS, config: tinyConfig(1) }),
