@@ -5,6 +5,7 @@ import { defaultMix, dialogueData, dialogueDataset, dialogueTokenizer, imitation
 import { evaluateDialogue } from "./eval.ts";
 import { DialogueEnv, drawHint, hintFact, hintsOf, MAX_QUESTIONS } from "./game.ts";
 import {
+  bankEntropies,
   candidatesOf,
   GreedyQuestioner,
   HumanQuestioner,
@@ -17,6 +18,7 @@ import {
 } from "./questioners.ts";
 import { hasHedge, isBareYesNo, questionReward } from "./reward.ts";
 import { respond } from "./answerer.ts";
+import { createHash } from "node:crypto";
 
 Deno.test("reward variants: −1 a question, 0 the winning one, −2 for a bare yes/no (yn) or a hedge (conservative)", () => {
   assert.equal(questionReward("Yes.", false, "standard"), -1);
@@ -89,6 +91,40 @@ Deno.test("candidates shrink with the answers and always keep the hidden country
   const after = candidatesOf(history);
   assert.ok(after.length < before, `${after.length} < ${before}`);
   assert.ok(after.includes(countries().findIndex((c) => c.name === "Japan")));
+});
+
+Deno.test("bankEntropies: each bank question's answer entropy over the candidates, from the answerer itself", () => {
+  const { items } = questionBank();
+  const all = countries();
+  const hinted = candidatesOf([{ kind: "state", text: drawHint(all[0]!, new Prng(2)) }]);
+  for (const candidates of [hinted, hinted.slice(0, 3), [5], all.map((_, i) => i)]) {
+    const entropies = bankEntropies(candidates);
+    assert.equal(entropies.length, items.length);
+    for (const i of [0, 1, 7, 40, items.length - 1]) {
+      const counts = new Map<string, number>();
+      for (const c of candidates) {
+        const q = items[i]!.question;
+        const a = q === null ? "?" : respond(q, all[c]!);
+        counts.set(a, (counts.get(a) ?? 0) + 1);
+      }
+      const h = [...counts.values()].reduce(
+        (s, n) => s - (n / candidates.length) * Math.log2(n / candidates.length),
+        0,
+      );
+      assert.ok(Math.abs(entropies[i]! - h) < 1e-12, `${items[i]!.phrasings[0]} over ${candidates.length}: ${h}`);
+    }
+    assert.deepEqual(bankEntropies([...candidates]), entropies); // a second call (kept sets) gives the same values
+  }
+});
+
+Deno.test("the dialogue datasets are the ones the committed starts learned from", () => {
+  // the starts in results/dialogue/starts were trained on games of this generator: a change to the questioners that
+  // changes the games (not only their speed) must come with new starts
+  const games = dialogueDataset(400, new Prng(0), { reward: "standard" });
+  assert.equal(
+    createHash("sha256").update(JSON.stringify(games)).digest("hex"),
+    "12d79b34eb8f94d8d15704f16859d846e9668cf5f18658c22b6b52cca2b2f8b0",
+  );
 });
 
 Deno.test("each questioner's distribution() is what its ask() samples, summing to 1 over bank questions", () => {

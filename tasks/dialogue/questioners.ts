@@ -124,15 +124,49 @@ export function candidatesOf(history: readonly Segment[]): number[] {
   return out;
 }
 
-/** Entropy (bits) of a bank question's answer over the candidates. */
-export function answerEntropy(item: number, candidates: readonly number[]): number {
+/** Per country, the answer id of every bank question, with each question's offset into one count buffer. */
+let byCountry: { rows: Int32Array[]; offsets: Int32Array; counts: Int32Array } | null = null;
+
+/**
+ * Entropy (bits) of every bank question's answer over the candidates, in one pass over the candidates: the scripted
+ * questioners score the whole bank every question, and that was most of a dataset's time. The same sums in the same
+ * order, so the values (and the datasets drawn with them) are the same to the bit.
+ */
+export function bankEntropies(candidates: readonly number[]): Float64Array {
+  // a game's first questions share the few candidate sets the hints leave, and those are the large, costly ones
+  const key = candidates.length >= MEMO_FROM ? candidates.join(",") : null;
+  const known = key === null ? undefined : entropyMemo.get(key);
+  if (known !== undefined) return known;
+  const out = entropiesOf(candidates);
+  if (key !== null) {
+    if (entropyMemo.size >= MEMO_LIMIT) entropyMemo.clear();
+    entropyMemo.set(key, out);
+  }
+  return out;
+}
+const entropyMemo = new Map<string, Float64Array>();
+const MEMO_FROM = 8, MEMO_LIMIT = 4096;
+
+function entropiesOf(candidates: readonly number[]): Float64Array {
   const { answers, texts } = questionBank();
-  const counts = new Int32Array(texts[item]!.length);
-  const row = answers[item]!;
-  for (const c of candidates) counts[row[c]!]!++;
-  let h = 0;
-  for (const n of counts) if (n > 0) h -= (n / candidates.length) * Math.log2(n / candidates.length);
-  return h;
+  if (byCountry === null) {
+    const offsets = new Int32Array(texts.length + 1);
+    texts.forEach((t, i) => offsets[i + 1] = offsets[i]! + t.length);
+    const rows = countries().map((_, c) => Int32Array.from(answers, (row, i) => offsets[i]! + row[c]!));
+    byCountry = { rows, offsets, counts: new Int32Array(offsets[texts.length]!) };
+  }
+  const { rows, offsets, counts } = byCountry;
+  counts.fill(0);
+  for (const c of candidates) for (const slot of rows[c]!) counts[slot]!++;
+  const n = candidates.length;
+  return Float64Array.from(texts, (_, i) => {
+    let h = 0;
+    for (let k = offsets[i]!; k < offsets[i + 1]!; k++) {
+      const m = counts[k]!;
+      if (m > 0) h -= (m / n) * Math.log2(m / n);
+    }
+    return h;
+  });
 }
 
 /** A scripted player of the questioning side. */
@@ -213,8 +247,7 @@ export class GreedyQuestioner implements Questioner {
   static #best(candidates: readonly number[]): number[] {
     if (candidates.length <= 1) return [];
     let best: number[] = [], bestH = 1e-9;
-    questionBank().items.forEach((_, i) => {
-      const h = answerEntropy(i, candidates);
+    bankEntropies(candidates).forEach((h, i) => {
       if (h > bestH + 1e-9) [best, bestH] = [[i], h];
       else if (h > bestH - 1e-9) best.push(i);
     });
@@ -258,8 +291,9 @@ export class HumanQuestioner implements Questioner {
   static #guessRate = (candidates: readonly number[]) => candidates.length <= 5 ? 0.6 : 0.2;
   /** The ten most informative open (or yes/no) bank questions that still tell candidates apart. */
   static #top(candidates: readonly number[], open: boolean): number[] {
+    const entropies = bankEntropies(candidates);
     return questionBank().items.flatMap((item, i) =>
-      isGuess(item) || item.question === null || isOpen(item) !== open ? [] : [{ i, h: answerEntropy(i, candidates) }]
+      isGuess(item) || item.question === null || isOpen(item) !== open ? [] : [{ i, h: entropies[i]! }]
     ).filter((s) => s.h > 1e-9).sort((a, b) => b.h - a.h || a.i - b.i).slice(0, 10).map((s) => s.i);
   }
 }
