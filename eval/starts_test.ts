@@ -296,6 +296,21 @@ Deno.test("a run records its learning curve (start, every train.evalEvery steps,
       assert.ok(p.mean >= -2 && p.mean <= 0 && Number.isFinite(p.se), JSON.stringify(p));
       assert.ok("optimal_rate" in p.metrics);
     }
+    // a start's curve is the same whichever run's decoding made it (the runs' own curves differ); a start that
+    // learns something (60 steps at 0.01), so that its sampled and greedy returns part
+    const byDecode = async (method: string) => {
+      const set = parseSettings([
+        `decode.method=${method}`,
+        "train.validationEpisodes=32",
+        "start.steps=60",
+        "start.lr=0.01",
+      ]);
+      const [bc] = expandSuite(SUITE, { algorithms: ["bc"], seeds: [0], set });
+      return await executeRun(bc!, dir, { startsDir: `${dir}/starts-${method}` });
+    };
+    const [sampled, greedy] = [await byDecode("sample"), await byDecode("greedy")];
+    assert.notDeepEqual(sampled.curve, greedy.curve);
+    assert.deepEqual(sampled.start!.curve, greedy.start!.curve);
     // no curve without train.evalEvery
     const [plain] = expandSuite(SUITE, { algorithms: ["bc"], seeds: [0], set: parseSettings(["train.evalEvery=0"]) });
     const without = await executeRun(plain!, dir, { startsDir: `${dir}/starts` });
