@@ -221,10 +221,11 @@ function startOf(spec: RunSpec, data: Episode[], decode: DecodeConfig, options: 
   return obtainStart(own, data, {
     ...(options.onStartLog ? { onLog: options.onStartLog } : {}),
     ...(options.startsDir ? { dir: options.startsDir } : {}),
-    // the start's curve: its policy head decoded greedily, whichever run makes it (a run's decoding, e.g. BC's sampled
-    // or greedy sweep, must not decide what a shared start records); a run's curve has the start its way at step 0
+    // the start's curve: its policy head decoded greedily, one utterance a prompt, whichever run makes it (a run's
+    // decoding, e.g. BC's sampled or greedy sweep or a reranking, must not decide what a shared start records); a run's
+    // curve has the start its way at step 0
     evaluate: async (model, step, points) => {
-      points.push(await validationPoint(own, model, step, { ...decode, method: "greedy", beta: 0 }));
+      points.push(await validationPoint(own, model, step, { ...decode, method: "greedy", beta: 0, samples: 1 }));
       options.onEval?.(points.at(-1)!, "start");
     },
   });

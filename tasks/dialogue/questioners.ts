@@ -271,7 +271,7 @@ export class HumanQuestioner implements Questioner {
       return guessAmong(candidates, prng);
     }
     if (prng.next() < UNANSWERABLE_RATE) return prng.pick(UNANSWERABLE);
-    const top = HumanQuestioner.#top(candidates, prng.next() >= YES_NO_RATE);
+    const top = HumanQuestioner.#top(bankEntropies(candidates), prng.next() >= YES_NO_RATE);
     return top.length === 0 ? guessAmong(candidates, prng) : phrase(prng.pick(top), prng);
   }
   distribution(history: readonly Segment[]): Map<string, number> {
@@ -280,18 +280,18 @@ export class HumanQuestioner implements Questioner {
     const rate = candidates.length <= 1 ? 1 : HumanQuestioner.#guessRate(candidates);
     addGuesses(out, candidates, rate);
     for (const u of UNANSWERABLE) add(out, u, ((1 - rate) * UNANSWERABLE_RATE) / UNANSWERABLE.length);
+    const entropies = bankEntropies(candidates);
     for (const [open, share] of [[true, 1 - YES_NO_RATE], [false, YES_NO_RATE]] as const) {
       const weight = (1 - rate) * (1 - UNANSWERABLE_RATE) * share;
-      const top = HumanQuestioner.#top(candidates, open);
+      const top = HumanQuestioner.#top(entropies, open);
       if (top.length === 0) addGuesses(out, candidates, weight);
       else addPhrasings(out, top, weight);
     }
     return out;
   }
   static #guessRate = (candidates: readonly number[]) => candidates.length <= 5 ? 0.6 : 0.2;
-  /** The ten most informative open (or yes/no) bank questions that still tell candidates apart. */
-  static #top(candidates: readonly number[], open: boolean): number[] {
-    const entropies = bankEntropies(candidates);
+  /** The ten most informative open (or yes/no) bank questions that still tell candidates apart ({@link bankEntropies}). */
+  static #top(entropies: Float64Array, open: boolean): number[] {
     return questionBank().items.flatMap((item, i) =>
       isGuess(item) || item.question === null || isOpen(item) !== open ? [] : [{ i, h: entropies[i]! }]
     ).filter((s) => s.h > 1e-9).sort((a, b) => b.h - a.h || a.i - b.i).slice(0, 10).map((s) => s.i);
